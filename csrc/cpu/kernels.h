@@ -1,0 +1,14 @@
+// The CPU kernels: the contract of kernels.inc, in namespace kt::cpu.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "dtype.h"
+#include "geometry.h"
+#include "op_codes.h"
+
+namespace kt {
+namespace cpu {
+#include "kernels.inc"
+}  // namespace cpu
+}  // namespace kt

@@ -1,0 +1,34 @@
+// parallel_for: splits [0, n) into contiguous ranges over OpenMP threads when the work is big
+// enough to pay for it. Ranges never decide arithmetic order, so results do not depend on threads.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace kt {
+namespace cpu {
+
+constexpr int64_t kParallelGrain = 32768;  // elements of simple work below which one thread is faster
+
+template <class F>
+void parallel_for(int64_t n, int64_t work_per_item, F&& f) {
+#ifdef _OPENMP
+  int nt = omp_get_max_threads();
+  if (nt > 1 && n > 1 && n * work_per_item >= kParallelGrain) {
+    nt = (int)std::min<int64_t>(nt, n);
+#pragma omp parallel num_threads(nt)
+    {
+      int t = omp_get_thread_num();
+      int64_t begin = n * t / nt, end = n * (t + 1) / nt;
+      if (begin < end) f(begin, end);
+    }
+    return;
+  }
+#endif
+  f(0, n);
+}
+
+}  // namespace cpu
+}  // namespace kt

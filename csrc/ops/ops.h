@@ -1,0 +1,51 @@
+// The native ops: one entry point each. An op checks its arguments, allocates its output on
+// the inputs' device, and calls the kernel of that device (cpu:: or cuda::, same contract).
+#pragma once
+#include <array>
+#include <utility>
+#include <vector>
+
+#include "op_codes.h"
+#include "tensor.h"
+
+namespace kt {
+namespace ops {
+
+// elementwise.cpp
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
+Tensor unary(UnaryOp op, const Tensor& a, double alpha = 0.0);
+Tensor cast(const Tensor& a, DType to);
+void copy_(Tensor& dst, const Tensor& src);  // broadcasts and casts src into dst (a view)
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor full(const Shape& shape, DType dt, Device dev, double value);
+Tensor arange(double start, double step, int64_t n, DType dt, Device dev);
+
+// reduce.cpp; empty axes reduce everything
+Tensor reduce(ReduceOp op, const Tensor& a, const std::vector<int64_t>& axes, bool keepdims);
+Tensor softmax(const Tensor& a, int64_t axis, bool log);
+
+// matmul.cpp: (..., m, k) @ (..., k, n) with batch broadcasting; ta/tb transpose the last two axes
+Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb);
+
+// index.cpp
+Tensor take(const Tensor& a, const Tensor& idx, int64_t axis);
+Tensor take_backward(const Tensor& grad, const Tensor& idx, int64_t axis, int64_t dim_size);
+Tensor one_hot(const Tensor& idx, int64_t depth, DType dt, double on, double off);
+Tensor concat(const std::vector<Tensor>& ts, int64_t axis);
+Tensor pad(const Tensor& a, const std::vector<std::pair<int64_t, int64_t>>& pads, double value);
+
+// random.cpp
+Tensor random(const Shape& shape, DType dt, Device dev, RandomKind kind, uint64_t seed,
+              uint64_t offset, double a, double b);
+
+// train.cpp: fused loss and optimizer kernels
+Tensor softmax_xent(const Tensor& logits, const Tensor& labels);  // per-row loss
+Tensor softmax_xent_backward(const Tensor& logits, const Tensor& labels, const Tensor& g);
+void optim_step(int kind, Tensor& var, const Tensor& grad, Tensor* s1, Tensor* s2, Tensor* s3,
+                const std::array<double, 8>& hp);
+
+// Helpers shared by the op files.
+void check_same_device(const char* op, const Tensor& a, const Tensor& b);
+
+}  // namespace ops
+}  // namespace kt
