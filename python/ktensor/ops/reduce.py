@@ -1,0 +1,141 @@
+"""Reductions over any axes (fixed-order native kernels), and the statistics built on them."""
+from .. import _core
+from .core import convert, record_unary, wrap
+from .math import add, cast, divide, equal, exp, log, multiply, square, sqrt, subtract
+
+R = _core.ReduceOp
+
+
+def _axes(x, axis):
+    if axis is None:
+        return []
+    if isinstance(axis, (list, tuple)):
+        return [int(a) for a in axis]
+    return [int(axis)]
+
+
+def _norm_axes(x, axes):
+    nd = x.ndim
+    return sorted(set(a % nd if nd else 0 for a in axes)) if axes else list(range(nd))
+
+
+def _expand_back(g, x, axes, keepdims):
+    """Reshapes a reduced gradient so it broadcasts against x."""
+    if keepdims or not x.ndim:
+        return g
+    shape = list(x._t.shape)
+    for a in _norm_axes(x, axes):
+        shape[a] = 1
+    return wrap(g._t.reshape(shape))
+
+
+def _broadcast(g, x):
+    return wrap(g._t.expand(list(x._t.shape)))
+
+
+def reduce_sum(x, axis=None, keepdims=False):
+    x = convert(x)
+    axes = _axes(x, axis)
+    out = wrap(_core.reduce(R.Sum, x._t, axes, keepdims))
+    return record_unary(out, lambda g: _broadcast(_expand_back(g, x, axes, keepdims), x), x)
+
+
+def reduce_mean(x, axis=None, keepdims=False):
+    x = convert(x)
+    axes = _axes(x, axis)
+    out = wrap(_core.reduce(R.Mean, x._t, axes, keepdims))
+    if x._node is None:
+        return out
+    n = 1
+    for a in _norm_axes(x, axes):
+        n *= x._t.shape[a] if x.ndim else 1
+    return record_unary(out, lambda g: _broadcast(multiply(_expand_back(g, x, axes, keepdims), 1.0 / max(n, 1)), x), x)
+
+
+def reduce_prod(x, axis=None, keepdims=False):
+    x = convert(x)
+    axes = _axes(x, axis)
+    out = wrap(_core.reduce(R.Prod, x._t, axes, keepdims))
+    out_t = out._t
+    # d prod / d x_i = prod / x_i (inputs with zeros get no special care, as in many frameworks)
+    return record_unary(out, lambda g: divide(multiply(_expand_back(g, x, axes, keepdims),
+                                                       _expand_back(wrap(out_t), x, axes, keepdims)), x), x)
+
+
+def _minmax(code, x, axis, keepdims):
+    x = convert(x)
+    axes = _axes(x, axis)
+    out = wrap(_core.reduce(code, x._t, axes, keepdims))
+    out_t = out._t
+
+    def backward(g):
+        # Ties share the gradient equally.
+        mask = cast(equal(x, _expand_back(wrap(out_t), x, axes, keepdims)), g.dtype)
+        count = _core.reduce(R.Sum, mask._t, _norm_axes(x, axes) if x.ndim else [], True)
+        return divide(multiply(mask, _expand_back(g, x, axes, keepdims)), wrap(count))
+
+    return record_unary(out, backward, x)
+
+
+def reduce_max(x, axis=None, keepdims=False):
+    return _minmax(R.Max, x, axis, keepdims)
+
+
+def reduce_min(x, axis=None, keepdims=False):
+    return _minmax(R.Min, x, axis, keepdims)
+
+
+def argmax(x, axis=None, output_type="int64"):
+    """Index of the largest value along `axis` (the flattened tensor when None); first one on ties."""
+    x = convert(x)
+    if axis is None:
+        x, axis = wrap(x._t.reshape([-1])), 0
+    out = wrap(_core.reduce(R.ArgMax, x._t, [int(axis)], False))
+    return out if output_type in ("int64", None) else cast(out, output_type)
+
+
+def argmin(x, axis=None, output_type="int64"):
+    x = convert(x)
+    if axis is None:
+        x, axis = wrap(x._t.reshape([-1])), 0
+    out = wrap(_core.reduce(R.ArgMin, x._t, [int(axis)], False))
+    return out if output_type in ("int64", None) else cast(out, output_type)
+
+
+def reduce_variance(x, axis=None, keepdims=False):
+    x = convert(x)
+    if not x.dtype.is_floating:
+        x = cast(x, "float32")
+    mean = reduce_mean(x, axis, keepdims=True)
+    return reduce_mean(square(subtract(x, mean)), axis, keepdims)
+
+
+def reduce_std(x, axis=None, keepdims=False):
+    return sqrt(reduce_variance(x, axis, keepdims))
+
+
+def reduce_logsumexp(x, axis=None, keepdims=False):
+    x = convert(x)
+    from ..autograd import stop_gradient
+
+    m = stop_gradient(reduce_max(x, axis, keepdims=True))
+    # A row of -inf would give inf - inf; shifting by 0 there keeps the result -inf.
+    from .math import is_finite, where
+    m = where(is_finite(m), m, 0.0)
+    s = log(reduce_sum(exp(subtract(x, m)), axis, keepdims=True))
+    out = add(s, m)
+    if not keepdims:
+        shape = [d for i, d in enumerate(x._t.shape) if i not in _norm_axes(x, _axes(x, axis))]
+        from .shape import reshape
+        out = reshape(out, shape)
+    return out
+
+
+def reduce_any(x, axis=None, keepdims=False):
+    return cast(reduce_max(cast(x, "int32"), axis, keepdims), "bool")
+
+
+def reduce_all(x, axis=None, keepdims=False):
+    return cast(reduce_min(cast(x, "int32"), axis, keepdims), "bool")
+
+
