@@ -6,6 +6,11 @@ __version__ = "0.1.0"
 
 
 def _load_blas():
+    # OpenMP (our kernels) and OpenBLAS (matmul) keep separate thread pools; spinning OpenMP
+    # threads would steal the cores BLAS needs right after, so idle OpenMP threads sleep.
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # The core links libscipy_openblas.so from the scipy-openblas32 wheel; load it first so the
     # extension resolves it wherever pip put that package.
     import ctypes

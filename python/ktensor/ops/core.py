@@ -84,8 +84,9 @@ def pair(x, y):
 
 
 def record_unary(out, backward, x):
+    """Records a one-input op; `backward(g)` returns that input's gradient."""
     if x._node is not None:
-        record(out, backward, (x,))
+        record(out, lambda g: (backward(g),), (x,))
     return out
 
 
