@@ -193,3 +193,24 @@ def _map_structure(f, x):
     if isinstance(x, dict):
         return {k: _map_structure(f, v) for k, v in x.items()}
     return f(x)
+
+
+def track_always(t):
+    """Marks a tensor so every op on it records, with or without a tape (keras.backend.variable
+    uses this, since keras.backend.gradients is asked after the forward pass ran)."""
+    t._node = LEAF_ALWAYS
+    return t
+
+
+def gradients(targets, sources):
+    """Gradients of the sum of `targets` with respect to `sources` over already-recorded graphs."""
+    from .ops.core import convert
+
+    ts = [convert(t) for t in _flatten(targets)]
+    pause = state.active
+    state.active = 0
+    try:
+        grads = backprop(ts, [None] * len(ts))
+    finally:
+        state.active = pause
+    return [grads.get(id(s)) for s in _flatten(sources)]
