@@ -1,6 +1,7 @@
 // The one place that walks strided memory on the CPU: visits a Geometry row by row (a row is
 // its last axis), in parallel over rows, handing each row its start offsets and strides.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "geometry.h"
@@ -8,6 +9,8 @@
 
 namespace kt {
 namespace cpu {
+
+constexpr int64_t kRowChunk = 16384;  // elements per task when rows are split
 
 // f(const int64_t* off, const int64_t* inner_stride, int64_t n) handles one row of n elements.
 template <class F>
@@ -24,6 +27,25 @@ void for_each_row(const Geometry& g, F&& f) {
   int64_t inner[kMaxOperands];
   for (int k = 0; k < nops; ++k) inner[k] = g.strides[k][last];
   const int64_t rows = g.numel / n;
+  if (rows < 8 && n >= 2 * kRowChunk) {
+    // Few long rows: split each row into chunks so all threads get work.
+    const int64_t cpr = (n + kRowChunk - 1) / kRowChunk;
+    parallel_for(rows * cpr, kRowChunk, [&](int64_t begin, int64_t end) {
+      for (int64_t j = begin; j < end; ++j) {
+        int64_t row = j / cpr, lo = (j % cpr) * kRowChunk, len = std::min(n, lo + kRowChunk) - lo;
+        int64_t off[kMaxOperands] = {0, 0, 0, 0};
+        int64_t r = row;
+        for (int d = last - 1; d >= 0; --d) {
+          int64_t i = r % g.shape[d];
+          r /= g.shape[d];
+          for (int k = 0; k < nops; ++k) off[k] += i * g.strides[k][d];
+        }
+        for (int k = 0; k < nops; ++k) off[k] += lo * inner[k];
+        f(off, inner, len);
+      }
+    });
+    return;
+  }
   parallel_for(rows, n, [&](int64_t begin, int64_t end) {
     // Decompose the first row index once, then step an odometer over the outer axes.
     int64_t idx[kMaxDims] = {0};
