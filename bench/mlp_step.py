@@ -1,0 +1,87 @@
+"""mlp_step: time of ONE training step of an MLP 784-512-512-10 with Adam and
+sparse categorical cross-entropy, at batch 32 and 128.
+
+ktensor and Keras 3 (TF backend) use the same public Keras code and `train_on_batch`;
+PyTorch uses an eager nn.Sequential + torch.optim.Adam + F.cross_entropy step.
+"""
+import numpy as np
+
+from _harness import (Row, cell, import_keras, import_ktensor, import_torch, ktensor_sync,
+                      median_time, torch_sync)
+
+BATCHES = (32, 128)
+
+
+def make_batch(batch, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=batch).astype(np.int64)
+    return x, y
+
+
+def keras_model(keras):
+    """The model, written once for any module with the Keras API (ktensor's or Keras')."""
+    model = keras.Sequential([
+        keras.Input((784,)),
+        keras.layers.Dense(512, activation="relu"),
+        keras.layers.Dense(512, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def ktensor_step(batch, device="cpu"):
+    """Return (seconds per step, a function that runs one step) for ktensor."""
+    kt = import_ktensor()
+    from ktensor import keras
+    x, y = make_batch(batch)
+    with kt.device(device):
+        kt.random.set_seed(0)
+        model = keras_model(keras)
+    def step():
+        with kt.device(device):
+            model.train_on_batch(x, y)
+    return step, ktensor_sync(kt, device)
+
+
+def keras_step(batch, device="cpu"):
+    if device != "cpu":
+        raise RuntimeError("the keras/tf peer runs on the CPU only")
+    keras = import_keras()
+    keras.utils.set_random_seed(0)
+    x, y = make_batch(batch)
+    model = keras_model(keras)
+    return (lambda: model.train_on_batch(x, y)), None
+
+
+def torch_step(batch, device="cpu"):
+    torch = import_torch()
+    nn, F = torch.nn, torch.nn.functional
+    torch.manual_seed(0)
+    x, y = make_batch(batch)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                          nn.Linear(512, 10)).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        # like train_on_batch, the step takes host (numpy) data and moves it to the device
+        xb, yb = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(xb), yb).backward()
+        opt.step()
+    return step, torch_sync(torch, device)
+
+
+def step_ms(make, batch, device, quick):
+    step, sync = make(batch, device)
+    return 1e3 * median_time(step, warmup=5 if quick else 20, budget=1.0 if quick else 4.0,
+                             sync=sync)
+
+
+def rows(ctx, device="cpu", peers=("torch", "keras/tf")):
+    makers = {"ktensor": ktensor_step, "torch": torch_step, "keras/tf": keras_step}
+    for batch in BATCHES:
+        values = {name: cell(step_ms, makers[name], batch, device, ctx.quick)
+                  for name in ("ktensor", *peers)}
+        yield Row(f"mlp_step b={batch} ({device})", "ms", False, values, peers)
