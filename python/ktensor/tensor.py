@@ -20,6 +20,7 @@ class TensorShape(tuple):
 
 
 class Tensor:
+    # _logits: ("softmax" | "sigmoid", input) on activation outputs, so losses can fuse (as tf.keras).
     __slots__ = ("_t", "_node", "_logits", "__weakref__")
 
     def __init__(self, value, dtype=None):

@@ -56,7 +56,7 @@ def gelu(x, approximate=False):
 def sigmoid(x):
     x = convert(x)
     out = _unary(U.Sigmoid, x, lambda g, x, o: _binary(B.SigmoidGrad, g, o))
-    out._logits = x
+    out._logits = ("sigmoid", x)
     return out
 
 
@@ -98,7 +98,8 @@ def softmax(x, axis=-1):
     out = wrap(_core.softmax(x._t, axis, False))
     out_t = out._t
     record_unary(out, lambda g: _softmax_backward(g, wrap(out_t), axis), x)
-    out._logits = x
+    if axis in (-1, x.ndim - 1):  # losses fuse over the last axis only
+        out._logits = ("softmax", x)
     return out
 
 

@@ -1,0 +1,25 @@
+"""ktensor.keras: the Keras 3 API on ktensor.
+
+    from ktensor import keras
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
+"""
+from . import (activations, backend, callbacks, initializers, layers, losses, metrics, models, optimizers,
+               regularizers, trainers, utils)
+from .layers import Input, InputLayer, Layer
+from .losses import Loss
+from .metrics import Metric
+from .models import Model, Sequential
+from .optimizers import Optimizer
+
+
+def __getattr__(name):
+    # The datasets package is imported on first use (it is independent of the rest).
+    if name == "datasets":
+        import importlib
+        return importlib.import_module(".datasets", __name__)
+    raise AttributeError(f"module 'ktensor.keras' has no attribute {name!r}")
+
+
+__all__ = ["Sequential", "Model", "Input", "InputLayer", "Layer", "Loss", "Metric", "Optimizer", "activations",
+           "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
+           "optimizers", "regularizers", "utils"]

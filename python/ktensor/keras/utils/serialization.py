@@ -1,0 +1,26 @@
+"""What every `get()` family shares: Keras 3 config dicts and name lookup with a helpful error."""
+
+
+def serialize_object(obj, module):
+    """A Keras 3 style config dict: {'module', 'class_name', 'config', 'registered_name'}."""
+    return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(), "registered_name": None}
+
+
+def lookup(name, table, family):
+    """table[name] or a ValueError that lists the valid names of the family."""
+    if name in table:
+        return table[name]
+    valid = ", ".join(sorted(table))
+    raise ValueError(f"Could not interpret {family} identifier: {name!r}. Valid {family} names are: {valid}")
+
+
+def from_dict(config, table, family, custom_objects=None):
+    """Builds an object from a Keras 3 config dict ({'class_name', 'config'})."""
+    if "class_name" not in config:
+        raise ValueError(f"Could not interpret {family} identifier: {config!r} (a config dict needs 'class_name')")
+    name = config["class_name"]
+    if custom_objects and name in custom_objects:
+        cls = custom_objects[name]
+    else:
+        cls = lookup(name, table, family)
+    return cls.from_config(dict(config.get("config") or {}))
