@@ -9,24 +9,44 @@
 
 namespace kt {
 
+// Integer -x that wraps for the most negative value (as numpy) instead of trapping.
+template <class T> KT_HD T kt_wrapping_neg(T a) {
+  using U = typename std::make_unsigned<T>::type;
+  return T(U(0) - U(a));
+}
+
 template <class T> KT_HD T kt_floor_div(T a, T b) {
   if constexpr (std::is_floating_point<T>::value) {
-    return std::floor(a / b);
-  } else {
+    // numpy's divmod: exact remainder first, so 1.0 // 0.1 is 9 and x == (x // y) * y + x % y.
+    if (b == 0) return a / b;
+    T m = std::fmod(a, b);
+    T d = (a - m) / b;
+    if (m != 0 && ((b < 0) != (m < 0))) d -= T(1);
+    if (d == 0) return std::copysign(T(0), a / b);
+    T f = std::floor(d);
+    return d - f > T(0.5) ? f + T(1) : f;
+  } else if constexpr (std::is_signed<T>::value) {
     if (b == 0) return 0;  // integer division by zero is defined as 0 rather than a trap
+    if (b == -1) return kt_wrapping_neg(a);
     T q = a / b;
     return (q * b != a && ((a < 0) != (b < 0))) ? q - 1 : q;
+  } else {
+    return b == 0 ? T(0) : T(a / b);
   }
 }
 
 template <class T> KT_HD T kt_mod(T a, T b) {
   if constexpr (std::is_floating_point<T>::value) {
+    if (b == 0) return std::fmod(a, b);
     T r = std::fmod(a, b);
-    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
-  } else {
-    if (b == 0) return 0;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r == 0 ? std::copysign(T(0), b) : r;
+  } else if constexpr (std::is_signed<T>::value) {
+    if (b == 0 || b == -1) return 0;
     T r = a % b;
     return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+  } else {
+    return b == 0 ? T(0) : T(a % b);
   }
 }
 
@@ -59,7 +79,8 @@ template <BinaryOp OP, class T> KT_HD auto binary_apply(T a, T b) {
   else if constexpr (OP == BinaryOp::Mul) return T(a * b);
   else if constexpr (OP == BinaryOp::Div) {
     if constexpr (std::is_floating_point<T>::value) return T(a / b);
-    else return T(b == 0 ? 0 : a / b);
+    else if constexpr (std::is_signed<T>::value) return b == 0 ? T(0) : (b == -1 ? kt_wrapping_neg(a) : T(a / b));
+    else return b == 0 ? T(0) : T(a / b);
   }
   else if constexpr (OP == BinaryOp::FloorDiv) return kt_floor_div(a, b);
   else if constexpr (OP == BinaryOp::Mod) return kt_mod(a, b);
@@ -92,7 +113,7 @@ template <UnaryOp OP, class T> KT_HD auto unary_apply(T x, double alpha) {
   if constexpr (OP == UnaryOp::Copy) return x;
   else if constexpr (OP == UnaryOp::Neg) return T(-x);
   else if constexpr (OP == UnaryOp::Abs) return T(x < 0 ? -x : x);
-  else if constexpr (OP == UnaryOp::Sign) return T((x > 0) - (x < 0));
+  else if constexpr (OP == UnaryOp::Sign) return x != x ? x : T((x > 0) - (x < 0));
   else if constexpr (OP == UnaryOp::Square) return T(x * x);
   else if constexpr (OP == UnaryOp::Reciprocal) return T(T(1) / x);
   else if constexpr (OP == UnaryOp::Exp) return T(std::exp(x));
@@ -106,8 +127,9 @@ template <UnaryOp OP, class T> KT_HD auto unary_apply(T x, double alpha) {
   else if constexpr (OP == UnaryOp::Floor) return T(std::floor(x));
   else if constexpr (OP == UnaryOp::Ceil) return T(std::ceil(x));
   else if constexpr (OP == UnaryOp::Round) return T(std::nearbyint(x));  // half to even, as numpy
-  else if constexpr (OP == UnaryOp::Relu) return T(x > 0 ? x : T(0));
-  else if constexpr (OP == UnaryOp::Relu6) return T(x > 0 ? (x < 6 ? x : T(6)) : T(0));
+  // written so that NaN passes through, as in numpy
+  else if constexpr (OP == UnaryOp::Relu) return T(x < 0 ? T(0) : x);
+  else if constexpr (OP == UnaryOp::Relu6) return T(x < 0 ? T(0) : (x > 6 ? T(6) : x));
   else if constexpr (OP == UnaryOp::LeakyRelu) return T(x > 0 ? x : T(alpha) * x);
   else if constexpr (OP == UnaryOp::Elu) return T(x > 0 ? x : T(alpha) * std::expm1(x));
   else if constexpr (OP == UnaryOp::Selu) {

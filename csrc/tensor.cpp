@@ -12,7 +12,11 @@
 namespace kt {
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  for (auto s : shape) KT_CHECK(s >= 0, ValueError, "negative dimension in shape ", shape);
+  int64_t n = (int64_t)dtype_size(dtype);
+  for (auto s : shape) {
+    KT_CHECK(s >= 0, ValueError, "negative dimension in shape ", shape);
+    KT_CHECK(!__builtin_mul_overflow(n, s, &n), ValueError, "shape ", shape, " has too many elements");
+  }
   Tensor t;
   t.shape = shape;
   t.strides = contiguous_strides(shape);

@@ -175,8 +175,6 @@ def test_output_gradients(device):
         tape.gradient([y, z], x, output_gradients=[_const([1.0, 1.0, 1.0], device)])
 
 
-@pytest.mark.xfail(reason="BUG: backprop pops the gradient of every non-leaf tensor as it passes it, so gradient() "
-                          "w.r.t. an intermediate result (Grad-CAM style) returns None; TF returns dy/dh", strict=True)
 def test_gradient_wrt_intermediate(device):
     x = _var([1.0, 2.0], device)
     with ktensor.GradientTape() as tape:
@@ -233,8 +231,6 @@ def test_gradient_through_identity_and_convert(device):
     np.testing.assert_allclose(tape.gradient(y2, v).numpy(), [3.0, 3.0])
 
 
-@pytest.mark.xfail(reason="BUG: Variable.value()/read_value() return an untracked tensor, so the tape gives None "
-                          "for the variable (TF records the read: gradient [2, 2])", strict=True)
 def test_gradient_through_variable_value(device):
     v = _var([1.0, 2.0], device)
     with ktensor.GradientTape() as tape:
@@ -242,9 +238,6 @@ def test_gradient_through_variable_value(device):
     np.testing.assert_allclose(tape.gradient(y, v).numpy(), [2.0, 2.0])
 
 
-@pytest.mark.xfail(reason="GAP: the backward pass is never recorded, so higher-order gradients through nested tapes "
-                          "are None (TF: d2(x^3)/dx2 = 6x = 12 at x=2), and a gradient reused inside a persistent tape "
-                          "is silently treated as a constant", strict=True)
 def test_higher_order_gradients(device):
     x = _var(2.0, device)
     with ktensor.GradientTape() as outer:

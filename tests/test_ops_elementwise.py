@@ -98,8 +98,6 @@ _INEXACT_X = [1.0, -1.0, 0.7, 5.3, -5.3]
 _INEXACT_Y = [0.1, 0.1, 0.1, -0.3, 0.3]
 
 
-@pytest.mark.xfail(reason="BUG: float floordiv computes floor(x / y) (1 // 0.1 -> 10), numpy/Python give 9 and "
-                          "keep x == (x // y) * y + x % y", strict=True)
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_floordiv_inexact_quotient(dtype, device):
     # 1 // 0.1 is 9 in Python and numpy: 0.1 is slightly above 1/10

@@ -130,9 +130,6 @@ def test_losses_grad_through_views(device):
     gradcheck(lambda x: ktensor.nn.sigmoid_cross_entropy_with_logits(np.float32(1.0), x[::2]), [logits], device)
 
 
-@pytest.mark.xfail(reason="BUG/gap: the fused losses record no gradient for labels; TF's "
-                          "softmax_cross_entropy_with_logits (v2) and sigmoid_cross_entropy_with_logits backprop "
-                          "into labels too (d/dz = -log_softmax(x), resp. -x)", strict=True)
 @pytest.mark.parametrize("loss", ["softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits"])
 def test_cross_entropy_grad_wrt_labels(loss, device):
     logits = to_kt(rng(19).standard_normal((3, 4)), device)  # fixed: only the labels are perturbed

@@ -102,8 +102,6 @@ def test_np_asarray_and_array_protocol(device):
     np.testing.assert_array_equal(np.square(t), [[1, 4], [9, 16]])
 
 
-@pytest.mark.xfail(reason="BUG: np.sum/np.mean/np.max(tensor) call Tensor.sum/mean/max with numpy's dtype=/out= "
-                          "keywords and raise TypeError (they work on TF tensors)", strict=True)
 def test_numpy_reductions_on_tensors(device):
     with ktensor.device(device):
         t = ktensor.constant([[1.0, 2.0], [3.0, 4.0]])
@@ -342,8 +340,6 @@ def test_python_data_default_dtypes():
     assert (ktensor.constant([1, 2]) / 2).dtype == ktensor.float32
 
 
-@pytest.mark.xfail(reason="BUG: a numpy float64 scalar converts to float32 (TF keeps numpy's dtype: np.float64 -> "
-                          "float64, as ktensor already does for np.int64 scalars and float64 arrays)", strict=True)
 def test_numpy_float64_scalar_keeps_dtype():
     assert ktensor.constant(np.float64(1.5)).dtype == ktensor.float64
 

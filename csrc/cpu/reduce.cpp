@@ -115,9 +115,9 @@ void softmax_t(T* out, const T* in, int64_t outer, int64_t r, int64_t inner, boo
         if (!log) q[k * inner] = ex;
         s += ex;
       }
-      if (log) {
-        T ls = T(std::log(s)) + m;
-        for (int64_t k = 0; k < r; ++k) q[k * inner] = p[k * inner] - ls;
+      if (log) {  // (x - m) - log(s): subtracting m first keeps precision for large logits
+        T ls = T(std::log(s));
+        for (int64_t k = 0; k < r; ++k) q[k * inner] = (p[k * inner] - m) - ls;
       } else {
         T inv = T(1.0 / s);
         for (int64_t k = 0; k < r; ++k) q[k * inner] *= inv;

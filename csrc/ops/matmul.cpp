@@ -46,7 +46,12 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
            " are incompatible (inner dimensions ", k, " and ", b.shape[b.ndim() - 2], ")",
            (ta || tb) ? " after transposition" : "");
   Shape ba(a.shape.begin(), a.shape.end() - 2), bb(b.shape.begin(), b.shape.end() - 2);
-  Shape batch = broadcast_shapes(ba, bb, "matmul");
+  Shape batch;
+  try {
+    batch = broadcast_shapes(ba, bb, "matmul");
+  } catch (const ValueError&) {
+    throw ValueError(str("matmul: batch dimensions of shapes ", a_in.shape, " and ", b_in.shape, " cannot be broadcast"));
+  }
   int64_t nb = shape_numel(batch);
   Shape out_shape = batch;
   out_shape.push_back(m);

@@ -54,8 +54,15 @@ def stop_gradient(x):
     return x._detached()
 
 
-def backprop(targets, output_grads):
-    """Returns {id(tensor): gradient} for every tracked tensor reachable from the targets."""
+def first_order_only(op):
+    """Called by gradient rules that use raw kernels: their result cannot be differentiated again."""
+    if state.active:
+        raise NotImplementedError(f"higher-order gradients through {op} are not supported")
+
+
+def backprop(targets, output_grads, keep=()):
+    """Returns {id(tensor): gradient} for every leaf reachable from the targets, and for the
+    intermediate tensors whose ids are in `keep`."""
     from .ops.create import ones_like
 
     grads = {}
@@ -78,16 +85,20 @@ def backprop(targets, output_grads):
             for i in t._node.inputs:
                 if i._node is not None and i._node.backward is not None and id(i) not in seen:
                     stack.append((i, False))
+    kept = {}
     for t in reversed(order):
         g = grads.pop(id(t), None)
         if g is None:
             continue
+        if id(t) in keep:
+            kept[id(t)] = g
         node = t._node
         for inp, gi in zip(node.inputs, node.backward(g)):
             if gi is None or inp._node is None:
                 continue
             k = id(inp)
             grads[k] = grads[k] + gi if k in grads else gi
+    grads.update(kept)
     return grads
 
 
@@ -156,10 +167,11 @@ class GradientTape:
             None if g is None else convert(g) for g in _flatten(output_gradients)]
         if len(outs) != len(targets):
             raise ValueError(f"output_gradients has {len(outs)} entries for {len(targets)} targets")
+        # The backward pass is recorded by the other open tapes (higher-order gradients), not this one.
         pause = state.active
-        state.active = 0  # the backward pass itself is not recorded
+        state.active = pause - 1 if self._recording else pause
         try:
-            grads = backprop(targets, outs)
+            grads = backprop(targets, outs, keep={id(s) for s in _flatten(sources)})
         finally:
             state.active = pause
 

@@ -178,7 +178,10 @@ class Variable(Tensor):
         return self._t.numpy().copy()  # a snapshot: the variable changes in place later
 
     def value(self):
-        return Tensor._wrap(self._t)
+        """The current value as a tensor (gradients flow back to the variable)."""
+        from .ops.core import record_unary
+
+        return record_unary(Tensor._wrap(self._t), lambda g: g, self)
 
     read_value = value
 
@@ -195,10 +198,10 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, delta):
-        return self.assign(self.value() + delta)
+        return self.assign(Tensor._wrap(self._t) + delta)
 
     def assign_sub(self, delta):
-        return self.assign(self.value() - delta)
+        return self.assign(Tensor._wrap(self._t) - delta)
 
     def __repr__(self):
         body = np.array2string(self.numpy(), separator=", ", threshold=50)

@@ -15,14 +15,14 @@ _scalar_cache = {}
 
 def _to_array(x, dtype):
     """Python data -> numpy array, with TensorFlow's defaults (Python floats -> float32, ints -> int32)."""
-    if isinstance(x, np.ndarray):
-        a = x
+    if isinstance(x, (np.ndarray, np.generic)):
+        a = np.asarray(x)
     else:
         a = np.asarray(x)
         if dtype is None:
             if a.dtype == np.float64:
                 a = a.astype(np.float32)
-            elif a.dtype == np.int64 and not isinstance(x, np.generic):
+            elif a.dtype == np.int64:
                 # Python ints become int32 as in TensorFlow, unless they don't fit.
                 if a.size == 0 or (a.min() >= -2**31 and a.max() < 2**31):
                     a = a.astype(np.int32)
@@ -95,10 +95,12 @@ def sum_to_shape(g, shape):
     gs = g._t.shape
     if gs == tuple(shape):
         return g
+    from .reduce import reduce_sum
+    from .shape import reshape
+
     lead = len(gs) - len(shape)
     axes = list(range(lead)) + [lead + i for i, s in enumerate(shape) if s == 1 and gs[lead + i] != 1]
-    r = wrap(_core.reduce(_core.ReduceOp.Sum, g._t, axes, True)) if axes else g
-    return wrap(r._t.reshape(list(shape)))
+    return reshape(reduce_sum(g, axes, keepdims=True) if axes else g, list(shape))
 
 
 def cast(x, dtype):

@@ -12,10 +12,10 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
     """(..., m, k) @ (..., k, n) with batch broadcasting; 1-D operands act as vectors, as in numpy."""
     a, b = pair(a, b)
     va, vb = a.ndim == 1, b.ndim == 1
-    if va:
-        a = wrap(a._t.reshape([1, -1]))
-    if vb:
-        b = wrap(b._t.reshape([-1, 1]))
+    if va or vb:
+        from .shape import reshape
+        a = reshape(a, [1, -1]) if va else a
+        b = reshape(b, [-1, 1]) if vb else b
     if a.ndim < 2 or b.ndim < 2:
         raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape}")
     out = _mm(a, b, transpose_a, transpose_b)

@@ -1,8 +1,11 @@
 """Fused cross-entropy losses: one native kernel forward, one backward, numerically stable."""
 from .. import _core
 from ..autograd import record
-from .core import convert, pair, record_unary, wrap
-from .math import B, _binary, cast, multiply
+from ..autograd import first_order_only
+from .activations import log_softmax
+from .core import convert, pair, record_unary, sum_to_shape, wrap
+from .math import B, _binary, cast, multiply, negative
+from .shape import expand_dims
 
 
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1):
@@ -20,8 +23,15 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1):
     lg = logits._t.reshape([-1, logits._t.shape[-1]])
     lb = labels._t.reshape([-1, labels._t.shape[-1]])
     out = wrap(_core.softmax_xent(lg, lb).reshape(lead))
-    record_unary(out, lambda g: wrap(_core.softmax_xent_backward(lg, lb, g._t.reshape([-1])).reshape(
-        list(logits._t.shape))), logits)
+    if logits._node is not None or labels._node is not None:
+        def backward(g):
+            first_order_only("softmax_cross_entropy_with_logits")
+            gl = wrap(_core.softmax_xent_backward(lg, lb, g._t.reshape([-1])).reshape(list(logits._t.shape)))
+            gy = None
+            if labels._node is not None:  # d/dy of -sum(y * log_softmax(x)) = -log_softmax(x)
+                gy = multiply(negative(log_softmax(logits)), expand_dims(g, -1))
+            return gl, gy
+        record(out, backward, (logits, labels))
     return out
 
 
@@ -38,8 +48,12 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits):
     lg = logits._t.reshape([-1, logits._t.shape[-1]])
     lb = labels._t.reshape([-1])
     out = wrap(_core.softmax_xent(lg, lb).reshape(lead))
-    record_unary(out, lambda g: wrap(_core.softmax_xent_backward(lg, lb, g._t.reshape([-1])).reshape(
-        list(logits._t.shape))), logits)
+
+    def backward(g):
+        first_order_only("sparse_softmax_cross_entropy_with_logits")
+        return wrap(_core.softmax_xent_backward(lg, lb, g._t.reshape([-1])).reshape(list(logits._t.shape)))
+
+    record_unary(out, backward, logits)
     return out
 
 
@@ -48,8 +62,8 @@ def sigmoid_cross_entropy_with_logits(labels, logits):
     x, z = pair(convert(logits), labels)
     z = cast(z, x.dtype)
     out = wrap(_core.binary(B.BceLogits, x._t, z._t))
-    if x._node is not None:
-        from .core import sum_to_shape
-        xs = x._t.shape
-        record(out, lambda g: (sum_to_shape(multiply(g, _binary(B.BceLogitsGrad, x, z)), xs), None), (x, z))
+    if x._node is not None or z._node is not None:
+        xs, zs = x._t.shape, z._t.shape
+        record(out, lambda g: (sum_to_shape(multiply(g, _binary(B.BceLogitsGrad, x, z)), xs),
+                               sum_to_shape(negative(multiply(g, x)), zs) if z._node is not None else None), (x, z))
     return out

@@ -34,7 +34,18 @@ def install():
     T.transpose = lambda self, perm=None: transpose(self, perm)
     T.T = property(lambda self: transpose(self))
     T.astype = cast
-    T.sum = lambda self, axis=None, keepdims=False: reduce_sum(self, axis, keepdims)
-    T.mean = lambda self, axis=None, keepdims=False: reduce_mean(self, axis, keepdims)
-    T.max = lambda self, axis=None, keepdims=False: reduce_max(self, axis, keepdims)
-    T.min = lambda self, axis=None, keepdims=False: reduce_min(self, axis, keepdims)
+    T.sum = _numpy_style(reduce_sum)
+    T.mean = _numpy_style(reduce_mean)
+    T.max = _numpy_style(reduce_max)
+    T.min = _numpy_style(reduce_min)
+
+
+def _numpy_style(reduction):
+    """A reduction method that also takes numpy's keywords, so np.sum(tensor) works."""
+    def method(self, axis=None, dtype=None, out=None, keepdims=False, **unused):
+        if out is not None:
+            raise TypeError("ktensor tensors are immutable: out= is not supported")
+        r = reduction(self, axis, bool(keepdims))
+        return cast(r, dtype) if dtype is not None else r
+    method.__name__ = reduction.__name__
+    return method

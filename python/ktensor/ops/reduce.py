@@ -7,11 +7,22 @@ R = _core.ReduceOp
 
 
 def _axes(x, axis):
+    """Axis argument -> list for the core, where [] means all axes."""
     if axis is None:
         return []
     if isinstance(axis, (list, tuple)):
         return [int(a) for a in axis]
+    if hasattr(axis, "numpy"):
+        return [int(a) for a in axis.numpy().reshape(-1)]
     return [int(axis)]
+
+
+def _reduce(code, x, axis, keepdims):
+    """The native reduction; an explicitly empty axis list reduces nothing (as TF and numpy)."""
+    if isinstance(axis, (list, tuple)) and len(axis) == 0:
+        from .shape import identity
+        return identity(x)
+    return wrap(_core.reduce(code, x._t, _axes(x, axis), keepdims))
 
 
 def _norm_axes(x, axes):
@@ -23,28 +34,33 @@ def _expand_back(g, x, axes, keepdims):
     """Reshapes a reduced gradient so it broadcasts against x."""
     if keepdims or not x.ndim:
         return g
+    from .shape import reshape
+
     shape = list(x._t.shape)
     for a in _norm_axes(x, axes):
         shape[a] = 1
-    return wrap(g._t.reshape(shape))
+    return reshape(g, shape)
 
 
 def _broadcast(g, x):
-    return wrap(g._t.expand(list(x._t.shape)))
+    from .shape import broadcast_to
+    return broadcast_to(g, x._t.shape)
 
 
 def reduce_sum(x, axis=None, keepdims=False):
     x = convert(x)
     axes = _axes(x, axis)
-    out = wrap(_core.reduce(R.Sum, x._t, axes, keepdims))
+    out = _reduce(R.Sum, x, axis, keepdims)
+    if out._node is not None:
+        return out
     return record_unary(out, lambda g: _broadcast(_expand_back(g, x, axes, keepdims), x), x)
 
 
 def reduce_mean(x, axis=None, keepdims=False):
     x = convert(x)
     axes = _axes(x, axis)
-    out = wrap(_core.reduce(R.Mean, x._t, axes, keepdims))
-    if x._node is None:
+    out = _reduce(R.Mean, x, axis, keepdims)
+    if x._node is None or out._node is not None:
         return out
     n = 1
     for a in _norm_axes(x, axes):
@@ -55,24 +71,37 @@ def reduce_mean(x, axis=None, keepdims=False):
 def reduce_prod(x, axis=None, keepdims=False):
     x = convert(x)
     axes = _axes(x, axis)
-    out = wrap(_core.reduce(R.Prod, x._t, axes, keepdims))
-    out_t = out._t
-    # d prod / d x_i = prod / x_i (inputs with zeros get no special care, as in many frameworks)
-    return record_unary(out, lambda g: divide(multiply(_expand_back(g, x, axes, keepdims),
-                                                       _expand_back(wrap(out_t), x, axes, keepdims)), x), x)
+    out = _reduce(R.Prod, x, axis, keepdims)
+    if out._node is not None:
+        return out
+
+    def backward(g):
+        # d prod / d x_i = product of the others: exact with one zero in the group, 0 with more.
+        from .math import logical_and, where
+        nz = equal(x, 0)
+        safe = where(nz, 1, x)
+        prod_safe = _expand_back(reduce_prod(safe, axis, keepdims), x, axes, keepdims)
+        zeros = _expand_back(reduce_sum(cast(nz, "int32"), axis, keepdims), x, axes, keepdims)
+        no_zero = divide(prod_safe, safe)
+        one_zero = where(logical_and(nz, equal(zeros, 1)), prod_safe, 0)
+        return multiply(_expand_back(g, x, axes, keepdims), where(equal(zeros, 0), no_zero, one_zero))
+
+    return record_unary(out, backward, x)
 
 
 def _minmax(code, x, axis, keepdims):
     x = convert(x)
     axes = _axes(x, axis)
-    out = wrap(_core.reduce(code, x._t, axes, keepdims))
+    out = _reduce(code, x, axis, keepdims)
+    if out._node is not None:
+        return out
     out_t = out._t
 
     def backward(g):
         # Ties share the gradient equally.
         mask = cast(equal(x, _expand_back(wrap(out_t), x, axes, keepdims)), g.dtype)
-        count = _core.reduce(R.Sum, mask._t, _norm_axes(x, axes) if x.ndim else [], True)
-        return divide(multiply(mask, _expand_back(g, x, axes, keepdims)), wrap(count))
+        count = reduce_sum(mask, _norm_axes(x, axes) if x.ndim else None, True)
+        return divide(multiply(mask, _expand_back(g, x, axes, keepdims)), count)
 
     return record_unary(out, backward, x)
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd import record
+from ..autograd import first_order_only
 from .core import convert, record_unary, wrap
 
 
@@ -13,7 +14,7 @@ def reshape(x, shape):
     shape = [int(s) for s in (shape.numpy().tolist() if hasattr(shape, "numpy") else shape)]
     in_shape = list(x._t.shape)
     out = wrap(x._t.reshape(shape))
-    return record_unary(out, lambda g: wrap(g._t.reshape(in_shape)), x)
+    return record_unary(out, lambda g: reshape(g, in_shape), x)
 
 
 def transpose(x, perm=None):
@@ -24,7 +25,7 @@ def transpose(x, perm=None):
     for i, p in enumerate(perm):
         inv[p] = i
     out = wrap(x._t.permute(perm))
-    return record_unary(out, lambda g: wrap(g._t.permute(inv)), x)
+    return record_unary(out, lambda g: transpose(g, inv), x)
 
 
 def expand_dims(x, axis):
@@ -64,6 +65,7 @@ def broadcast_to(x, shape):
 def _view_backward(in_shape, dtype, dev, shape, strides, offset):
     """Gradient of a strided view: zeros of the input's shape with g written into the same view."""
     def backward(g):
+        first_order_only("slicing")
         z = _core.full(list(in_shape), dtype, dev, 0.0)
         z.as_strided(shape, strides, offset).copy_(g._t)
         return wrap(z)
@@ -139,6 +141,8 @@ def gather(params, indices, axis=0, batch_dims=0):
         raise TypeError(f"gather: indices must be integers, got {idx.dtype.name}")
     if idx.device != x.device:
         idx = idx.to(x.device)
+    if not -x.ndim <= int(axis) < max(x.ndim, 1):
+        raise IndexError(f"gather: axis {axis} is out of range for a tensor of rank {x.ndim}")
     ax = int(axis) % max(x.ndim, 1)
     flat = idx._t.reshape([-1]) if idx.ndim != 1 else idx._t
     out = wrap(_core.take(x._t, flat, ax))
@@ -148,6 +152,7 @@ def gather(params, indices, axis=0, batch_dims=0):
     dim = x._t.shape[ax]
 
     def backward(g):
+        first_order_only("gather")
         gt = g._t.reshape(list(x._t.shape[:ax]) + [flat.numel] + list(x._t.shape[ax + 1:]))
         return wrap(_core.take_backward(gt, flat, ax, dim))
 
