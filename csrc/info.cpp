@@ -38,9 +38,8 @@ int num_threads() {
 
 void set_num_threads(int n) {
 #ifdef _OPENMP
-  omp_set_num_threads(n);
+  omp_set_num_threads(n);  // BLAS stays single-threaded: matmul splits its work over these threads
 #endif
-  scipy_openblas_set_num_threads(n);
 }
 
 }  // namespace kt

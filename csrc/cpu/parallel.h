@@ -12,6 +12,14 @@ namespace cpu {
 
 constexpr int64_t kParallelGrain = 32768;  // elements of simple work below which one thread is faster
 
+inline int64_t num_threads_hint() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
 template <class F>
 void parallel_for(int64_t n, int64_t work_per_item, F&& f) {
 #ifdef _OPENMP
