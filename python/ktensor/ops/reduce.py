@@ -114,21 +114,22 @@ def reduce_min(x, axis=None, keepdims=False):
     return _minmax(R.Min, x, axis, keepdims)
 
 
-def argmax(x, axis=None, output_type="int64"):
-    """Index of the largest value along `axis` (the flattened tensor when None); first one on ties."""
+def _arg(code, x, axis, output_type):
     x = convert(x)
     if axis is None:
         x, axis = wrap(x._t.reshape([-1])), 0
-    out = wrap(_core.reduce(R.ArgMax, x._t, [int(axis)], False))
+    out = wrap(_core.reduce(code, x._t, [int(axis)], False))
     return out if output_type in ("int64", None) else cast(out, output_type)
+
+
+def argmax(x, axis=None, output_type="int64"):
+    """Index of the largest value along `axis` (the flattened tensor when None); first one on ties."""
+    return _arg(R.ArgMax, x, axis, output_type)
 
 
 def argmin(x, axis=None, output_type="int64"):
-    x = convert(x)
-    if axis is None:
-        x, axis = wrap(x._t.reshape([-1])), 0
-    out = wrap(_core.reduce(R.ArgMin, x._t, [int(axis)], False))
-    return out if output_type in ("int64", None) else cast(out, output_type)
+    """Index of the smallest value along `axis` (the flattened tensor when None); first one on ties."""
+    return _arg(R.ArgMin, x, axis, output_type)
 
 
 def reduce_variance(x, axis=None, keepdims=False):
