@@ -106,8 +106,9 @@ def test_mean_of_integers(dtype, device):
 @pytest.mark.parametrize("name,ref", [("argmax", np.argmax), ("argmin", np.argmin)])
 def test_argmax_argmin(name, ref, axis, dtype, device):
     x = rng(2).integers(-3, 4, (4, 7, 5)).astype(dtype)  # many ties: the first index wins, as in numpy
-    check_op(lambda t: getattr(ktensor, name)(t, axis=axis), lambda a: ref(a, axis=axis).astype(np.int64), [x],
-             device)
+    # axis=None means axis 0, as in TensorFlow
+    check_op(lambda t: getattr(ktensor, name)(t, axis=axis), lambda a: ref(a, axis=0 if axis is None else axis)
+             .astype(np.int64), [x], device)
 
 
 @pytest.mark.parametrize("name,ref", [("argmax", np.argmax), ("argmin", np.argmin)])

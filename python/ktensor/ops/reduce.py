@@ -116,19 +116,21 @@ def reduce_min(x, axis=None, keepdims=False):
 
 def _arg(code, x, axis, output_type):
     x = convert(x)
-    if axis is None:
-        x, axis = wrap(x._t.reshape([-1])), 0
+    if axis is None:  # TensorFlow: axis 0 (not the flattened tensor, as numpy)
+        axis = 0
+    if x.ndim == 0:
+        x = wrap(x._t.reshape([1]))
     out = wrap(_core.reduce(code, x._t, [int(axis)], False))
     return out if output_type in ("int64", None) else cast(out, output_type)
 
 
 def argmax(x, axis=None, output_type="int64"):
-    """Index of the largest value along `axis` (the flattened tensor when None); first one on ties."""
+    """Index of the largest value along `axis` (0 when None, as in TensorFlow); first one on ties."""
     return _arg(R.ArgMax, x, axis, output_type)
 
 
 def argmin(x, axis=None, output_type="int64"):
-    """Index of the smallest value along `axis` (the flattened tensor when None); first one on ties."""
+    """Index of the smallest value along `axis` (0 when None, as in TensorFlow); first one on ties."""
     return _arg(R.ArgMin, x, axis, output_type)
 
 
