@@ -128,24 +128,7 @@ void unary_t(const Geometry& g, void* out, const void* a, double alpha) {
 
 // ---- entries ----
 
-#define KT_BINARY_CASE(NAME) \
-  case BinaryOp::NAME: KT_DISPATCH(dt, T, binary_t<BinaryOp::NAME, T>(g, out, a, b)); break;
-#define KT_UNARY_CASE(NAME) \
-  case UnaryOp::NAME: KT_DISPATCH(dt, T, unary_t<UnaryOp::NAME, T>(g, out, a, alpha)); break;
-
-void binary(BinaryOp op, DType dt, const Geometry& g, void* out, const void* a, const void* b) {
-  switch (op) {
-    KT_BINARY_OPS(KT_BINARY_CASE)
-    default: break;
-  }
-}
-
-void unary(UnaryOp op, DType dt, const Geometry& g, void* out, const void* a, double alpha) {
-  switch (op) {
-    KT_UNARY_OPS(KT_UNARY_CASE)
-    default: break;
-  }
-}
+#include "elementwise_entries.inc"
 
 void cast(DType to, DType from, const Geometry& g, void* out, const void* a) {
   KT_DISPATCH(to, R, KT_DISPATCH(from, A, walk(g, CastFn<R, A>{(R*)out, (const A*)a})));

@@ -333,3 +333,12 @@ def test_integer_overflow_division_does_not_crash(op, dtype):
     """
     r = _run(code)
     assert r.returncode == 0, f"exit code {r.returncode}: {r.stderr[-1000:]}"
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not ktensor.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_out_of_memory_then_usable():
+    with pytest.raises(MemoryError, match=r"\d+ bytes"):
+        ktensor.zeros((1 << 40,), device="cuda")  # 4 TiB
+    x = ktensor.ones((1000,), device="cuda")  # the allocator still works afterwards
+    assert float(ktensor.reduce_sum(x)) == 1000.0
