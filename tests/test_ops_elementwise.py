@@ -388,3 +388,15 @@ def test_large_shapes_span_thread_chunks(device):
     check_op(ktensor.exp, np.exp, [d], device, rtol=2e-6, atol=0)
     check_op(ktensor.nn.sigmoid, lambda x: (1 / (1 + np.exp(-x.astype(np.float64)))).astype(np.float32), [d], device,
              rtol=2e-6, atol=1e-7)
+
+
+def test_alternative_names_match_numpy():
+    a = np.array([7, -7, 5], dtype=np.int32)
+    t = ktensor.constant(a)
+    assert ktensor.floor_divide(t, 2).numpy().tolist() == np.floor_divide(a, 2).tolist()
+    assert ktensor.math.floormod(t, 3).numpy().tolist() == np.mod(a, 3).tolist()
+    assert ktensor.concatenate([t, t], 0).numpy().tolist() == np.concatenate([a, a]).tolist()
+    assert ktensor.take(t, [2, 0]).numpy().tolist() == np.take(a, [2, 0]).tolist()
+    x = np.array([[1.0, 2.0], [3.0, 5.0]], dtype=np.float32)
+    assert np.allclose(ktensor.variance(x, axis=1).numpy(), x.var(axis=1))
+    assert np.allclose(ktensor.std(x).numpy(), x.std())

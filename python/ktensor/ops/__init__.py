@@ -16,4 +16,14 @@ from .reduce import (argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, r
 from .shape import (boolean_mask, broadcast_to, concat, expand_dims, flatten, gather, getitem, identity, one_hot, pad,
                     rank, reshape, shape, size, split, squeeze, stack, tile, transpose, unstack)
 
+# Other names the same ops go by (numpy / tf.math / Keras).
+floor_divide = floor_div = floordiv
+floormod = mod
+truediv = divide
+concatenate = concat
+take = gather
+variance = reduce_variance
+std = reduce_std
+logsumexp = reduce_logsumexp
+
 _install()
