@@ -1,6 +1,7 @@
 // Per-element update rules of the fused optimizer steps (Keras 3 formulas), shared by CPU and CUDA.
 // hp: [lr, a, b, c, d, e, f, weight_decay]; the meaning of a..f depends on the optimizer.
-// The kind is a template parameter so each loop compiles to straight-line, vectorisable code.
+// The kind and the two flags are template parameters, so each loop compiles to straight-line,
+// vectorisable code that touches only the slots it uses.
 #pragma once
 #include <cmath>
 
@@ -13,54 +14,79 @@ enum OptimKind : int { kSGD = 0, kRMSprop = 1, kAdam = 2, kAdagrad = 3 };
 // Hyperparameters converted once to the variable's type.
 template <class T>
 struct OptimParams {
-  T lr, a, b, c, d, e, wd;
-  bool fa, fb;  // flags: SGD nesterov / RMSprop centered / Adam amsgrad, and "momentum > 0"
+  T lr, a, b, c, d, wd;
   KT_HD explicit OptimParams(const double* hp)
-      : lr(T(hp[0])), a(T(hp[1])), b(T(hp[2])), c(T(hp[3])), d(T(hp[4])), e(T(hp[5])), wd(T(hp[7])),
-        fa(false), fb(false) {}
+      : lr(T(hp[0])), a(T(hp[1])), b(T(hp[2])), c(T(hp[3])), d(T(hp[4])), wd(T(hp[7])) {}
 };
 
-template <class T>
-inline OptimParams<T> optim_params(int kind, const double* hp) {
-  OptimParams<T> p(hp);
-  if (kind == kSGD) { p.fa = hp[2] != 0; p.fb = hp[1] != 0; }
-  if (kind == kRMSprop) { p.fa = hp[4] != 0; p.fb = hp[2] > 0; }
-  if (kind == kAdam) { p.fa = hp[5] != 0; }
-  return p;
+// The two flags of each kind: SGD (nesterov, momentum != 0), RMSprop (centered, momentum > 0),
+// Adam (amsgrad, -), Adagrad (-, -).
+inline bool optim_flag_a(int kind, const double* hp) {
+  return kind == kSGD ? hp[2] != 0 : kind == kRMSprop ? hp[4] != 0 : kind == kAdam ? hp[5] != 0 : false;
+}
+inline bool optim_flag_b(int kind, const double* hp) {
+  return kind == kSGD ? hp[1] != 0 : kind == kRMSprop ? hp[2] > 0 : false;
 }
 
-template <int KIND, class T>
+template <int KIND, bool FA, bool FB, class T>
 KT_HD void optim_apply(T& var, T g, T* s1, T* s2, T* s3, const OptimParams<T>& p) {
   T v0 = var - var * p.wd * p.lr;  // decoupled weight decay, before the step (wd = 0: unchanged)
-  if (KIND == kSGD) {  // a = momentum, fa = nesterov, fb = momentum != 0
-    if (!p.fb) { var = v0 - p.lr * g; return; }
-    T v = p.a * *s1 - p.lr * g;
-    *s1 = v;
-    var = v0 + (p.fa ? p.a * v - p.lr * g : v);
-  } else if (KIND == kRMSprop) {  // a = rho, b = momentum, c = epsilon, fa = centered, fb = momentum > 0
+  if constexpr (KIND == kSGD) {  // a = momentum
+    if constexpr (!FB) {
+      var = v0 - p.lr * g;
+    } else {
+      T v = p.a * *s1 - p.lr * g;
+      *s1 = v;
+      var = v0 + (FA ? p.a * v - p.lr * g : v);
+    }
+  } else if constexpr (KIND == kRMSprop) {  // a = rho, b = momentum, c = epsilon
     T vel = p.a * *s1 + (T(1) - p.a) * g * g;
     *s1 = vel;
     T denom = vel + p.c;
-    if (p.fa) {
+    if constexpr (FA) {
       T avg = p.a * *s3 + (T(1) - p.a) * g;
       *s3 = avg;
       denom -= avg * avg;
     }
     T inc = p.lr * g / std::sqrt(denom);
-    if (p.fb) { T m = p.b * *s2 + inc; *s2 = m; var = v0 - m; }
-    else var = v0 - inc;
-  } else if (KIND == kAdam) {  // a = beta1, b = beta2, c = epsilon, d = lr * bias correction, fa = amsgrad
+    if constexpr (FB) {
+      T m = p.b * *s2 + inc;
+      *s2 = m;
+      var = v0 - m;
+    } else {
+      var = v0 - inc;
+    }
+  } else if constexpr (KIND == kAdam) {  // a = beta1, b = beta2, c = epsilon, d = lr * bias correction
     T m = *s1 + (g - *s1) * (T(1) - p.a);
     T v = *s2 + (g * g - *s2) * (T(1) - p.b);
     *s1 = m;
     *s2 = v;
-    if (p.fa) { v = v < *s3 ? *s3 : v; *s3 = v; }
+    if constexpr (FA) {
+      v = v < *s3 ? *s3 : v;
+      *s3 = v;
+    }
     var = v0 - p.d * m / (std::sqrt(v) + p.c);
-  } else if (KIND == kAdagrad) {  // a = epsilon
+  } else if constexpr (KIND == kAdagrad) {  // a = epsilon
     T acc = *s1 + g * g;
     *s1 = acc;
     var = v0 - p.lr * g / std::sqrt(acc + p.a);
   }
+}
+
+// Calls f.template operator()<KIND, FA, FB>() for the runtime kind and flags.
+template <class F>
+void optim_dispatch(int kind, bool fa, bool fb, F&& f) {
+#define KT_OPTIM_FLAGS_(K)                                                        \
+  (fa ? (fb ? f.template operator()<K, true, true>() : f.template operator()<K, true, false>())   \
+      : (fb ? f.template operator()<K, false, true>() : f.template operator()<K, false, false>()))
+  switch (kind) {
+    case kSGD: KT_OPTIM_FLAGS_(kSGD); break;
+    case kRMSprop: KT_OPTIM_FLAGS_(kRMSprop); break;
+    case kAdam: KT_OPTIM_FLAGS_(kAdam); break;
+    case kAdagrad: KT_OPTIM_FLAGS_(kAdagrad); break;
+    default: break;
+  }
+#undef KT_OPTIM_FLAGS_
 }
 
 }  // namespace kt
