@@ -9,7 +9,7 @@ import math
 import ktensor as kt
 
 from . import backend
-from .utils.serialization import from_dict, lookup, serialize_object
+from .utils.serialization import from_dict, get_object, serialize_object
 
 # The stddev of a standard normal truncated to [-2, 2] is 0.8796...: dividing by it restores the
 # requested variance (Keras 3 does the same).
@@ -184,14 +184,4 @@ def deserialize(config, custom_objects=None):
 
 def get(identifier):
     """A name ('glorot_uniform', 'GlorotUniform'), a config dict, an instance or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return lookup(identifier, {**_NAMES, **_CLASSES}, "initializer")()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    return get_object(identifier, _CLASSES, _NAMES, "initializer", Initializer)

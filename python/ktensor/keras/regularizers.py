@@ -1,7 +1,7 @@
 """keras.regularizers: weight penalties added to the training loss."""
 import ktensor as kt
 
-from .utils.serialization import from_dict, lookup, serialize_object
+from .utils.serialization import from_dict, get_object, serialize_object
 
 
 class Regularizer:
@@ -62,12 +62,5 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return lookup(identifier, {**_NAMES, **_CLASSES}, "regularizer")()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    """A name ('l2'), a config dict, an instance or a callable."""
+    return get_object(identifier, _CLASSES, _NAMES, "regularizer")

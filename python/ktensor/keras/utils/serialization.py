@@ -24,3 +24,19 @@ def from_dict(config, table, family, custom_objects=None):
     else:
         cls = lookup(name, table, family)
     return cls.from_config(dict(config.get("config") or {}))
+
+
+def get_object(identifier, classes, names, family, base=None):
+    """The `get()` of a family whose names denote classes: None, a config dict, a name (a new
+    instance), a subclass of `base` (instantiated), or any callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        return from_dict(identifier, classes, family)
+    if isinstance(identifier, str):
+        return lookup(identifier, {**names, **classes}, family)()
+    if base is not None and isinstance(identifier, type) and issubclass(identifier, base):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret {family} identifier: {identifier!r}")
