@@ -125,26 +125,19 @@ void free(void* ptr, int device) {
   }
 }
 
-size_t memory_allocated(int device) {
+namespace {
+// Reads one counter of a device's heap under the lock (0 for a device never used).
+size_t heap_stat(int device, size_t Heap::*field) {
   State& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
   Heap* h = s.heap(device);
-  return h ? h->allocated : 0;
+  return h ? h->*field : 0;
 }
+}  // namespace
 
-size_t max_memory_allocated(int device) {
-  State& s = state();
-  std::lock_guard<std::mutex> lock(s.mu);
-  Heap* h = s.heap(device);
-  return h ? h->peak : 0;
-}
-
-size_t memory_reserved(int device) {
-  State& s = state();
-  std::lock_guard<std::mutex> lock(s.mu);
-  Heap* h = s.heap(device);
-  return h ? h->reserved : 0;
-}
+size_t memory_allocated(int device) { return heap_stat(device, &Heap::allocated); }
+size_t max_memory_allocated(int device) { return heap_stat(device, &Heap::peak); }
+size_t memory_reserved(int device) { return heap_stat(device, &Heap::reserved); }
 
 void reset_peak(int device) {
   State& s = state();
