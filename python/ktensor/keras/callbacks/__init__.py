@@ -1,7 +1,14 @@
-"""keras.callbacks: the Callback base, CallbackList, History and ProgbarLogger."""
+"""keras.callbacks: the Callback base, CallbackList, History, ProgbarLogger and the standard callbacks."""
 from .callback import Callback
 from .callback_list import CallbackList
+from .csv_logger import CSVLogger
+from .early_stopping import EarlyStopping
 from .history import History
+from .lambda_callback import LambdaCallback
+from .lr_scheduler import LearningRateScheduler
 from .progbar_logger import ProgbarLogger
+from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "CallbackList", "History", "ProgbarLogger"]
+__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+           "LearningRateScheduler", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN"]

@@ -43,9 +43,16 @@ class CallbackList(Callback):
 
 
 def _forward(hook):
-    def call(self, *args, **kwargs):
+    # Every callback gets `logs` (a dict, possibly empty), as in Keras, so user hooks may
+    # declare it without a default.
+    takes_index = "batch" in hook or hook.startswith("on_epoch")
+
+    def call(self, *args, logs=None, **kwargs):
+        if len(args) > (1 if takes_index else 0):
+            *args, logs = args
+        logs = {} if logs is None else logs
         for c in self.callbacks:
-            getattr(c, hook)(*args, **kwargs)
+            getattr(c, hook)(*args, logs, **kwargs)
     call.__name__ = hook
     return call
 
