@@ -9,18 +9,18 @@
 
 namespace kt {
 
-enum OptimKind : int { kSGD = 0, kRMSprop = 1, kAdam = 2, kAdagrad = 3 };
+enum OptimKind : int { kSGD = 0, kRMSprop = 1, kAdam = 2, kAdagrad = 3, kNadam = 4, kAdamax = 5 };
 
 // Hyperparameters converted once to the variable's type.
 template <class T>
 struct OptimParams {
-  T lr, a, b, c, d, wd;
+  T lr, a, b, c, d, e, f, wd;
   KT_HD explicit OptimParams(const double* hp)
-      : lr(T(hp[0])), a(T(hp[1])), b(T(hp[2])), c(T(hp[3])), d(T(hp[4])), wd(T(hp[7])) {}
+      : lr(T(hp[0])), a(T(hp[1])), b(T(hp[2])), c(T(hp[3])), d(T(hp[4])), e(T(hp[5])), f(T(hp[6])), wd(T(hp[7])) {}
 };
 
 // The two flags of each kind: SGD (nesterov, momentum != 0), RMSprop (centered, momentum > 0),
-// Adam (amsgrad, -), Adagrad (-, -).
+// Adam (amsgrad, -), Adagrad, Nadam and Adamax (-, -).
 inline bool optim_flag_a(int kind, const double* hp) {
   return kind == kSGD ? hp[2] != 0 : kind == kRMSprop ? hp[4] != 0 : kind == kAdam ? hp[5] != 0 : false;
 }
@@ -70,6 +70,22 @@ KT_HD void optim_apply(T& var, T g, T* s1, T* s2, T* s3, const OptimParams<T>& p
     T acc = *s1 + g * g;
     *s1 = acc;
     var = v0 - p.lr * g / std::sqrt(acc + p.a);
+  } else if constexpr (KIND == kNadam) {
+    // a = beta1, b = beta2, c = epsilon, d = u_{t+1} / (1 - prod u_1..u_{t+1}),
+    // e = (1 - u_t) / (1 - prod u_1..u_t), f = 1 - beta2^t (the momentum-decay products come from the host).
+    T m = *s1 + (g - *s1) * (T(1) - p.a);
+    T v = *s2 + (g * g - *s2) * (T(1) - p.b);
+    *s1 = m;
+    *s2 = v;
+    T m_hat = p.d * m + p.e * g;
+    var = v0 - m_hat * p.lr / (std::sqrt(v / p.f) + p.c);
+  } else if constexpr (KIND == kAdamax) {  // a = beta1, b = beta2, c = epsilon, d = 1 - beta1^t
+    T m = *s1 + (g - *s1) * (T(1) - p.a);
+    T bu = p.b * *s2, ag = g < T(0) ? -g : g;
+    T u = bu < ag ? ag : bu;
+    *s1 = m;
+    *s2 = u;
+    var = v0 - p.lr * m / (p.d * (u + p.c));
   }
 }
 
@@ -84,6 +100,8 @@ void optim_dispatch(int kind, bool fa, bool fb, F&& f) {
     case kRMSprop: KT_OPTIM_FLAGS_(kRMSprop); break;
     case kAdam: KT_OPTIM_FLAGS_(kAdam); break;
     case kAdagrad: KT_OPTIM_FLAGS_(kAdagrad); break;
+    case kNadam: KT_OPTIM_FLAGS_(kNadam); break;
+    case kAdamax: KT_OPTIM_FLAGS_(kAdamax); break;
     default: break;
   }
 #undef KT_OPTIM_FLAGS_

@@ -56,7 +56,7 @@ Tensor softmax_xent_backward(const Tensor& logits, const Tensor& labels, const T
 
 void optim_step(int kind, Tensor& var, const Tensor& grad_in, Tensor* s1, Tensor* s2, Tensor* s3,
                 const std::array<double, 8>& hp) {
-  KT_CHECK(kind >= 0 && kind <= 3, ValueError, "optimizer step: unknown kind ", kind);
+  KT_CHECK(kind >= 0 && kind <= 5, ValueError, "optimizer step: unknown kind ", kind);
   KT_CHECK(is_floating(var.dtype), TypeError, "optimizer step: variable must be float, got ", dtype_name(var.dtype));
   KT_CHECK(var.is_contiguous(), ValueError, "optimizer step: variable must be contiguous");
   KT_CHECK(grad_in.shape == var.shape, ValueError, "optimizer step: gradient shape ", grad_in.shape,

@@ -3,7 +3,7 @@ import math
 
 from . import _core
 
-_SGD, _RMSPROP, _ADAM, _ADAGRAD = 0, 1, 2, 3
+_SGD, _RMSPROP, _ADAM, _ADAGRAD, _NADAM, _ADAMAX = 0, 1, 2, 3, 4, 5
 
 
 def _t(x):
@@ -42,3 +42,31 @@ def adagrad_step(var, grad, accumulator, lr, epsilon=1e-7, weight_decay=0.0):
     _check(var, grad)
     hp = [lr, epsilon, 0, 0, 0, 0, 0, weight_decay]
     _core.optim_step(_ADAGRAD, var._t, grad._t, accumulator._t, None, None, hp)
+
+
+def nadam_momentum_decay(beta1, step):
+    """Nadam's momentum schedule u_t = beta1 * (1 - 0.5 * 0.96^t), `step` counting from 1."""
+    return beta1 * (1.0 - 0.5 * 0.96 ** step)
+
+
+def nadam_step(var, grad, m, v, lr, beta1=0.9, beta2=0.999, epsilon=1e-7, step=1, u_product=None,
+               weight_decay=0.0):
+    """Nadam (Keras 3); `step` counts from 1 and `u_product` is u_1 * ... * u_step (the optimizer keeps it,
+    computed from scratch when None)."""
+    _check(var, grad)
+    u_t, u_next = nadam_momentum_decay(beta1, step), nadam_momentum_decay(beta1, step + 1)
+    if u_product is None:
+        u_product = 1.0
+        for t in range(1, step + 1):
+            u_product *= nadam_momentum_decay(beta1, t)
+    hp = [lr, beta1, beta2, epsilon, u_next / (1.0 - u_product * u_next), (1.0 - u_t) / (1.0 - u_product),
+          1.0 - beta2 ** step, weight_decay]
+    _core.optim_step(_NADAM, var._t, grad._t, m._t, v._t, None, hp)
+
+
+def adamax_step(var, grad, m, u, lr, beta1=0.9, beta2=0.999, epsilon=1e-7, step=1, weight_decay=0.0):
+    """Adamax (Keras 3): m += (g - m) * (1 - beta1); u = max(beta2 * u, |g|);
+    var -= lr * m / ((1 - beta1^step) * (u + epsilon)); `step` counts from 1."""
+    _check(var, grad)
+    hp = [lr, beta1, beta2, epsilon, 1.0 - beta1 ** step, 0, 0, weight_decay]
+    _core.optim_step(_ADAMAX, var._t, grad._t, m._t, u._t, None, hp)

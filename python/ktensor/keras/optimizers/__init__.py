@@ -1,14 +1,18 @@
-"""keras.optimizers: SGD, RMSprop, Adam, AdamW, Adagrad and `get()`."""
+"""keras.optimizers: SGD, RMSprop, Adam, AdamW, Adagrad, Nadam, Adamax, `schedules` and `get()`."""
 from ..utils.serialization import from_dict, lookup
 from .adagrad import Adagrad
 from .adam import Adam
+from .adamax import Adamax
 from .adamw import AdamW
+from . import schedules
+from .nadam import Nadam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-_CLASSES = {c.__name__: c for c in (SGD, RMSprop, Adam, AdamW, Adagrad)}
-_NAMES = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad}
+_CLASSES = {c.__name__: c for c in (SGD, RMSprop, Adam, AdamW, Adagrad, Nadam, Adamax)}
+_NAMES = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad, "nadam": Nadam,
+          "adamax": Adamax}
 
 
 def serialize(optimizer):
@@ -32,4 +36,4 @@ def get(identifier):
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
 
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "get", "serialize", "deserialize"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Nadam", "Adamax", "schedules", "get", "serialize", "deserialize"]

@@ -16,7 +16,7 @@ class Adagrad(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         kt.optim.adagrad_step(variable, gradient, self.slot(variable, "accumulator"), learning_rate, self.epsilon,
-                              weight_decay=self._decay)
+                              weight_decay=self._weight_decay_for(variable))
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,

@@ -22,7 +22,7 @@ class Adam(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         kt.optim.adam_step(variable, gradient, self.slot(variable, "momentum"), self.slot(variable, "velocity"),
                            self.slot(variable, "velocity_hat"), learning_rate, self.beta_1, self.beta_2,
-                           self.epsilon, self._step, self.amsgrad, weight_decay=self._decay)
+                           self.epsilon, self._step, self.amsgrad, weight_decay=self._weight_decay_for(variable))
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

@@ -23,7 +23,7 @@ class RMSprop(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         kt.optim.rmsprop_step(variable, gradient, self.slot(variable, "velocity"), self.slot(variable, "momentum"),
                               self.slot(variable, "average_gradient"), learning_rate, self.rho, self.momentum,
-                              self.epsilon, self.centered, weight_decay=self._decay)
+                              self.epsilon, self.centered, weight_decay=self._weight_decay_for(variable))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,

@@ -19,7 +19,7 @@ class SGD(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         kt.optim.sgd_step(variable, gradient, self.slot(variable, "momentum"), learning_rate, self.momentum,
-                          self.nesterov, weight_decay=self._decay)
+                          self.nesterov, weight_decay=self._weight_decay_for(variable))
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
