@@ -1,1 +1,2 @@
 from . import digits
+from . import cifar10, cifar100, fashion_mnist, mnist

@@ -20,10 +20,3 @@ def to_categorical(x, num_classes=None):
     out = np.zeros((flat.size, num_classes))
     out[np.arange(flat.size), flat] = 1
     return out.reshape(shape + (num_classes,))
-
-
-def normalize(x, axis=-1, order=2):
-    """x divided by its `order`-norm along `axis` (zero vectors stay zero)."""
-    x = np.asarray(x)
-    norm = np.linalg.norm(x, order, axis, keepdims=True)
-    return x / np.where(norm == 0, 1, norm)
