@@ -248,8 +248,8 @@ def test_subclassed_model():
     assert len(m.trainable_weights) == 4
 
 
-def test_functional_model_is_a_clear_error():
-    with pytest.raises(NotImplementedError, match="functional"):
+def test_functional_model_without_outputs_is_a_clear_error():
+    with pytest.raises(TypeError, match="outputs"):
         keras.Model(keras.Input((2,)), None)
 
 

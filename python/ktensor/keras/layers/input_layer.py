@@ -1,19 +1,23 @@
 """InputLayer and keras.Input: declare the input shape of a model.
 
-`Input()` returns a KerasTensor, a symbolic placeholder that Sequential accepts as its first
-element; the functional API (calling layers on KerasTensors) is the seam for a later issue.
+`Input()` returns a KerasTensor, a symbolic placeholder: Sequential accepts it as its first
+element, and calling layers on it builds the graph of a functional model.
 """
 from .layer import Layer, _dtype_name
 
 
 class KerasTensor:
-    """A symbolic tensor: shape (with None for the batch) and dtype, made by an InputLayer."""
+    """A symbolic tensor: shape (None for unknown dimensions, the batch first) and dtype.
 
-    def __init__(self, shape, dtype, name, input_layer):
-        self.shape = tuple(shape)
-        self.dtype = dtype
+    `_keras_history` is (layer, node_index, tensor_index): the layer whose call made it, which
+    of that layer's calls (its `_inbound_nodes`), and which of that call's flattened outputs.
+    """
+
+    def __init__(self, shape, dtype=None, name=None, history=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = _dtype_name(dtype)
         self.name = name
-        self._keras_history = (input_layer, 0, 0)
+        self._keras_history = history
 
     @property
     def ndim(self):
@@ -21,6 +25,43 @@ class KerasTensor:
 
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+class Node:
+    """One call of a layer in a graph: the call's arguments (KerasTensors in a structure) and its outputs."""
+
+    def __init__(self, layer, inputs, kwargs, outputs):
+        self.layer = layer
+        self.inputs = inputs  # the structure passed as `inputs` (None for an InputLayer)
+        self.kwargs = kwargs  # other keyword arguments of the call (constants)
+        self.outputs = outputs  # flat list of KerasTensors
+
+    @property
+    def input_tensors(self):
+        return flatten(self.inputs)
+
+
+def flatten(struct):
+    """The KerasTensors (or tensors) of a nested list / tuple / dict, in order (dicts by key order)."""
+    if struct is None:
+        return []
+    if isinstance(struct, (list, tuple)):
+        return [t for s in struct for t in flatten(s)]
+    if isinstance(struct, dict):
+        return [t for k in struct for t in flatten(struct[k])]
+    return [struct]
+
+
+def map_structure(fn, struct):
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(map_structure(fn, s) for s in struct)
+    if isinstance(struct, dict):
+        return {k: map_structure(fn, v) for k, v in struct.items()}
+    return fn(struct)
+
+
+def is_shape(s):
+    return isinstance(s, (list, tuple)) and all(d is None or isinstance(d, int) for d in s)
 
 
 class InputLayer(Layer):
@@ -45,7 +86,8 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self.built = True
-        self.output = KerasTensor(self.batch_shape, self.dtype, self.name, self)
+        output = KerasTensor(self.batch_shape, self.dtype, name=self.name, history=(self, 0, 0))
+        self._inbound_nodes.append(Node(self, None, {}, [output]))  # `self.output` reads it
 
     def call(self, inputs):
         return inputs

@@ -9,6 +9,8 @@ import inspect
 import math
 import threading
 
+import numpy as np
+
 import ktensor as kt
 
 from .. import backend, initializers, regularizers
@@ -37,8 +39,8 @@ def _dtype_name(dtype):
 def _to_tensor(x):
     if isinstance(x, kt.Tensor):
         return x
-    if isinstance(x, (list, tuple)) and x and all(isinstance(e, kt.Tensor) for e in x):
-        return type(x)(x)
+    if isinstance(x, (list, tuple)) and x and all(isinstance(e, (kt.Tensor, np.ndarray)) for e in x):
+        return type(x)(_to_tensor(e) for e in x)  # several inputs (a merge layer, a multi-input model)
     if isinstance(x, dict):
         return {k: _to_tensor(v) for k, v in x.items()}
     return kt.convert_to_tensor(x)
@@ -52,6 +54,31 @@ def _shape_of(x):
     if isinstance(x, dict):
         return {k: _shape_of(v) for k, v in x.items()}
     return None
+
+
+class _ShapeLeaf:
+    def __init__(self, shape):
+        self.shape = shape
+
+
+def _shapes_as_leaves(struct):
+    """A structure of shapes with each shape wrapped, so that shapes (tuples) are not walked into."""
+    from .input_layer import is_shape
+
+    if is_shape(struct):
+        return _ShapeLeaf(tuple(struct))
+    if isinstance(struct, (list, tuple)):
+        return [_shapes_as_leaves(s) for s in struct]
+    if isinstance(struct, dict):
+        return {k: _shapes_as_leaves(v) for k, v in struct.items()}
+    raise ValueError(f"Not a shape or a structure of shapes: {struct!r}")
+
+
+def _is_symbolic(inputs):
+    """Whether a call's inputs hold KerasTensors (the call then builds a functional graph node)."""
+    from .input_layer import KerasTensor, flatten
+
+    return any(isinstance(t, KerasTensor) for t in flatten(inputs))
 
 
 class Layer:
@@ -72,6 +99,7 @@ class Layer:
         self._own_weights = []  # creation order
         self._regularized = []  # (variable, regularizer)
         self._call_losses = []
+        self._inbound_nodes = []  # the calls on KerasTensors (functional graph nodes)
         self._device = None
         self._build_shape = None
         self._input_shape_arg = None
@@ -238,10 +266,8 @@ class Layer:
         return _takes_training[cls]
 
     def __call__(self, inputs, *args, **kwargs):
-        if hasattr(inputs, "_keras_history"):
-            raise NotImplementedError(
-                f"Calling layer '{self.name}' on a symbolic keras.Input builds a functional model, which is not "
-                "supported yet: use keras.Sequential, or subclass keras.Model")
+        if not isinstance(inputs, kt.Tensor) and _is_symbolic(inputs):
+            return self._symbolic_call(inputs, args, kwargs)
         inputs = _to_tensor(inputs)
         if self.autocast and isinstance(inputs, kt.Tensor) and inputs.dtype.is_floating \
                 and inputs.dtype.name != self.dtype:
@@ -263,6 +289,56 @@ class Layer:
         if self.activity_regularizer is not None and isinstance(outputs, kt.Tensor):
             self.add_loss(self.activity_regularizer(outputs))
         return outputs
+
+    @property
+    def output(self):
+        """The output KerasTensor(s) of this layer's first call on KerasTensors (Keras 3)."""
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called on a KerasTensor and thus has no "
+                                 "defined output")
+        outs = nodes[0].outputs
+        return outs[0] if len(outs) == 1 else list(outs)
+
+    @property
+    def input(self):
+        """The input KerasTensor(s) of this layer's first call on KerasTensors (Keras 3)."""
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called on a KerasTensor and thus has no "
+                                 "defined input")
+        return nodes[0].outputs[0] if nodes[0].inputs is None else nodes[0].inputs
+
+    def _symbolic_call(self, inputs, args, kwargs):
+        """A call on KerasTensors: builds from the symbolic shapes, records a graph node and returns
+        KerasTensors of the shapes given by compute_output_shape (nothing is computed)."""
+        from .input_layer import KerasTensor, Node, flatten, is_shape, map_structure
+
+        if args or any(isinstance(t, KerasTensor) for t in flatten(list(kwargs.values()))):
+            raise NotImplementedError(f"Layer '{self.name}': in a functional model, pass the KerasTensors as the "
+                                      "first argument (positional extra arguments are not supported)")
+        kwargs = {k: v for k, v in kwargs.items() if k != "training"}
+        if not all(isinstance(t, KerasTensor) for t in flatten(inputs)):
+            raise TypeError(f"Layer '{self.name}': cannot mix KerasTensors and concrete values in one call, got "
+                            f"{inputs!r}")
+        shapes = map_structure(lambda t: t.shape, inputs)
+        if not self.built:
+            self._ensure_built(shapes)
+        out_shapes = self.compute_output_shape(shapes)
+        if out_shapes is None:
+            raise ValueError(f"Layer '{self.name}': compute_output_shape() returned None for input shape {shapes}")
+        single = is_shape(out_shapes)
+        flat_shapes = [tuple(out_shapes)] if single else [leaf.shape for leaf in flatten(
+            _shapes_as_leaves(out_shapes))]
+        nodes = self.__dict__.setdefault("_inbound_nodes", [])
+        node_index = len(nodes)
+        outputs = [KerasTensor(s, self.dtype, name=f"{self.name}_{node_index}_{i}" if i or node_index
+                               else self.name, history=(self, node_index, i)) for i, s in enumerate(flat_shapes)]
+        nodes.append(Node(self, inputs, kwargs, outputs))
+        if single:
+            return outputs[0]
+        it = iter(outputs)
+        return map_structure(lambda _: next(it), _shapes_as_leaves(out_shapes))
 
     def compute_output_shape(self, input_shape):
         """By default: run call() once on zeros (unknown dimensions taken as 1)."""

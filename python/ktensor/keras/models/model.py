@@ -1,9 +1,10 @@
 """Model: a Layer that can be compiled and trained. Training itself lives in keras/trainers/.
 
-Subclass it (define layers in __init__, the forward pass in call) or use Sequential. The
-functional form `Model(inputs, outputs)` is the seam for a later issue.
+Subclass it (define layers in __init__, the forward pass in call), use Sequential, or build a
+functional model: `Model(inputs, outputs)` returns a Functional (models/functional.py).
 """
 import functools
+import json
 
 from .. import optimizers
 from ..layers.layer import Layer
@@ -27,10 +28,17 @@ def _delegate(name, needs_compile=True):
 
 
 class Model(Layer):
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+            return object.__new__(Functional)  # then Functional.__init__ runs with the same arguments
+        return object.__new__(cls)
+
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise NotImplementedError("keras.Model(inputs, outputs) (the functional API) is not supported yet: use "
-                                      "keras.Sequential, or subclass keras.Model and define call()")
+            raise NotImplementedError(f"{type(self).__name__}: subclassed models that pass inputs/outputs to "
+                                      "Model.__init__ are not supported: define call(), or use keras.Model(inputs, "
+                                      "outputs) directly")
         super().__init__(**kwargs)
         self.optimizer = None
         self.loss = None
@@ -71,6 +79,34 @@ class Model(Layer):
     def reset_metrics(self):
         for m in self.metrics:
             m.reset_state()
+
+    def get_layer(self, name=None, index=None):
+        """A layer by name or by index in `layers` (exactly one of the two)."""
+        if (name is None) == (index is None):
+            raise ValueError(f"get_layer() of model '{self.name}': provide exactly one of `name` or `index`")
+        layers = self.layers
+        if index is not None:
+            if not isinstance(index, int) or not -len(layers) <= index < len(layers):
+                raise ValueError(f"Model '{self.name}': was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(layers)} layers")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in layers]}")
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if cls is Model and "input_layers" in config and "layers" in config:  # a functional model's config
+            from .functional import Functional
+            return Functional.from_config(config, custom_objects)
+        return super().from_config(config)
+
+    def to_json(self, **kwargs):
+        """The model's architecture (no weights) as a Keras 3 JSON string; see keras.models.model_from_json."""
+        from ..layers import serialize
+
+        return json.dumps(serialize(self), **kwargs)
 
     def _layer_output_shapes(self):
         return None  # unknown in general: sub-layers need not form a chain
