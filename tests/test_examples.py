@@ -20,7 +20,7 @@ def _examples_dir():
 
 EXAMPLES = _examples_dir()
 TENSOR_SCRIPTS = ["tensor_ops", "gradient_tape"]
-KERAS_SCRIPTS = ["backend_gradients", "hello_dense", "sequential_mlp", "sequential_sparse"]
+KERAS_SCRIPTS = ["backend_gradients", "hello_dense", "sequential_mlp", "sequential_sparse", "dataset_pipeline"]
 
 
 def _run(name, tmp_path):

@@ -27,6 +27,7 @@ _load_blas()
 
 from . import _core  # noqa: E402
 from . import autograd, config, cuda, dtypes, nn, optim, random  # noqa: E402
+from . import data  # noqa: E402
 from .autograd import GradientTape, stop_gradient  # noqa: E402
 from .config import device  # noqa: E402
 from .dtypes import DType, as_dtype, bool_, float32, float64, int32, int64  # noqa: E402

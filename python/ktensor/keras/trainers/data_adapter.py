@@ -3,6 +3,9 @@
 The arrays are converted and moved to the device once per fit/evaluate/predict call; a batch is
 then a slice (a view) or, when shuffling, a gather with an index tensor uploaded once per epoch.
 """
+import collections
+import concurrent.futures
+import itertools
 import math
 
 import numpy as np
@@ -109,3 +112,151 @@ def unpack_validation(validation_data):
     x, y = validation_data[0], validation_data[1]
     sw = validation_data[2] if len(validation_data) == 3 else None
     return x, y, sw
+
+
+# -- streams: ktensor Datasets, Python generators / iterators, PyDataset-style objects --
+
+def is_stream(data):
+    """Whether `data` yields whole batches (a Dataset, an iterator, an object with __len__/__getitem__)."""
+    if data is None or isinstance(data, (np.ndarray, kt.Tensor, list, tuple, dict, str, bytes)):
+        return False
+    if hasattr(data, "__array__"):
+        return False
+    if isinstance(data, kt.data.Dataset):
+        return True
+    if hasattr(data, "__next__") and hasattr(data, "__iter__"):
+        return True
+    return hasattr(data, "__getitem__") and hasattr(data, "__len__")
+
+
+def unpack_batch(batch):
+    """(x, y, sample_weight) from one element: x, (x,), (x, y) or (x, y, sample_weight)."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        return batch, None, None
+    if len(batch) not in (1, 2, 3):
+        raise ValueError("Each batch must be x, (x,), (x, y) or (x, y, sample_weight); got a tuple of "
+                         f"{len(batch)} elements")
+    return batch + (None,) * (3 - len(batch))
+
+
+class StreamData:
+    """Batches read from a stream, standardized on the host and moved to the device one at a time.
+
+    `steps` (per epoch) is the stream's length when known (or the user's steps), else None: an epoch
+    then runs until the stream ends. `prepare(x, y, sw)` checks (and may build the model on) a host batch.
+    """
+
+    def __init__(self, source, device, steps=None, name="x", prepare=None):
+        self.source, self.device, self.name = source, device, name
+        self.prepare = prepare
+        self.kind = ("dataset" if isinstance(source, kt.data.Dataset) else
+                     "iterator" if hasattr(source, "__next__") else "sequence")
+        if steps is not None:
+            steps = int(steps)
+            if steps <= 0:
+                raise ValueError(f"steps must be a positive integer, got {steps}")
+        known = None
+        if self.kind == "dataset":
+            n = source.cardinality()
+            if n == kt.data.INFINITE_CARDINALITY and steps is None:
+                raise ValueError(f"{name} is an infinite dataset (repeat() without a count): pass steps_per_epoch "
+                                 "(or steps / validation_steps) to say how many batches make an epoch")
+            known = n if n >= 0 else None
+        elif self.kind == "sequence":
+            known = len(source)
+        if known == 0:
+            raise ValueError(f"{name}: the input yields no batches")
+        self.steps = steps
+        self.num_batches = min(steps, known) if steps is not None and known is not None else (steps or known)
+        self._iter = iter(source) if self.kind == "iterator" else None
+        self._pending = None
+
+    def _new_epoch_iter(self):
+        if self.kind == "dataset":
+            return iter(self.source)
+        if self.kind == "sequence":
+            workers = getattr(self.source, "workers", 1) or 1
+            if workers > 1:
+                return _read_ahead(self.source, workers, getattr(self.source, "max_queue_size", 10) or 10)
+            return (self.source[i] for i in range(len(self.source)))
+        return self._iter
+
+    def _epoch_iter(self):
+        # With `steps`, Keras keeps one iterator across epochs and restarts it once it runs out.
+        if self.steps is not None and self.kind != "iterator":
+            if self._iter is None:
+                self._iter = self._new_epoch_iter()
+            return self._iter
+        return self._new_epoch_iter()
+
+    def _host(self, element):
+        x, y, sw = unpack_batch(element)
+        x, y, sw = (standardize(a, n) for a, n in ((x, self.name), (y, "y"), (sw, "sample_weight")))
+        if x is None:
+            raise ValueError(f"{self.name}: a batch has no x")
+        check_lengths(x=x, y=y, sample_weight=sw)
+        if self.prepare is not None:
+            x, y, sw = self.prepare(x, y, sw)
+        return x, y, sw
+
+    def peek(self):
+        """Reads (and keeps for the first epoch) the first batch, so the model can be built before training."""
+        if self._pending is None:
+            it = self._epoch_iter()
+            try:
+                self._pending = (it, self._host(next(it)))
+            except StopIteration:
+                raise ValueError(f"{self.name}: the input yields no batches") from None
+        return self._pending[1]
+
+    def batches(self, order=None):
+        """One epoch of (x, y, sample_weight) device tensors; `order` is ignored (streams are not reshuffled)."""
+        if self._pending is not None:
+            it, first = self._pending
+            self._pending = None
+            items = [first]
+        else:
+            it, items = self._epoch_iter(), []
+        limit = self.steps
+        count = 0
+        for host in itertools.chain(items, (self._host(e) for e in _stop_at(it, self, limit, len(items)))):
+            yield tuple(to_device(a, self.device) for a in host)
+            count += 1
+            if limit is not None and count >= limit:
+                break
+        if self.kind == "sequence":
+            on_epoch_end = getattr(self.source, "on_epoch_end", None)
+            if on_epoch_end is not None:
+                on_epoch_end()
+        self.last_count = count
+
+
+def _stop_at(it, data, limit, already):
+    """Elements of `it` up to `limit` in total; a persistent iterator that runs out is restarted next epoch."""
+    n = already
+    while limit is None or n < limit:
+        try:
+            element = next(it)
+        except StopIteration:
+            if data.steps is not None and data.kind != "iterator":
+                data._iter = None
+            return
+        n += 1
+        yield element
+
+
+def _read_ahead(sequence, workers, queue_size):
+    """sequence[0], sequence[1], ... in order, read by `workers` threads up to `queue_size` batches ahead."""
+    pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="ktensor-pydataset")
+    pending = collections.deque()
+    try:
+        for i in range(len(sequence)):
+            pending.append(pool.submit(sequence.__getitem__, i))
+            if len(pending) >= max(queue_size, workers):
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

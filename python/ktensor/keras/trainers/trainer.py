@@ -4,6 +4,8 @@
 plus regularization losses, gradients, optimizer update, metric update. It never reads a value
 back to the host; metrics are read only when logs are needed (end of epoch, progress-bar redraw).
 """
+import warnings
+
 import numpy as np
 
 import ktensor as kt
@@ -145,28 +147,61 @@ class Trainer:
             y = self._check_labels(x, y)
         return data_adapter.ArrayData((x, y, sample_weight), batch_size, device)
 
+    def _stream_data(self, x, y, sample_weight, steps, device, require_y=True, name="x"):
+        """A Dataset, generator or PyDataset as batches; the model is built on the first batch."""
+        for arg, value in (("y", y), ("sample_weight", sample_weight)):
+            if value is not None:
+                raise ValueError(f"`{arg}` must not be given when {name} is a dataset, generator or PyDataset: "
+                                 "its batches carry the targets and sample weights")
+        need_y = require_y and self.loss_fn is not None
+
+        def prepare(xb, yb, swb):
+            if need_y and yb is None:
+                raise ValueError(f"{name}: model '{self.model.name}' needs targets to compute its loss, so each "
+                                 "batch must be a tuple (x, y) or (x, y, sample_weight); got x only")
+            self._ensure_built(xb, device)
+            return xb, self._check_labels(xb, yb), swb
+
+        data = data_adapter.StreamData(x, device, steps, name, prepare)
+        data.peek()
+        return data
+
     # -- loops --
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
         """Trains for `epochs` epochs; returns the History callback (`.history`: per-epoch lists)."""
         self._require_compiled("fit")
-        _unsupported(class_weight=class_weight, steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+        stream, val_stream = data_adapter.is_stream(x), data_adapter.is_stream(validation_data)
+        _unsupported(class_weight=class_weight, steps_per_epoch=None if stream else steps_per_epoch,
+                     validation_steps=None if val_stream else validation_steps)
         batch_size, verbose = _batch_size(batch_size), _verbose(verbose)
-        x, y, sample_weight = self._prepare(x, y, sample_weight)
+        if stream and validation_split:
+            raise ValueError("validation_split is only supported for arrays and tensors, not for a dataset, "
+                             "generator or PyDataset: pass validation_data instead")
+        if not stream:
+            x, y, sample_weight = self._prepare(x, y, sample_weight)
         val = None
-        if validation_data is not None:
+        if validation_data is not None and not val_stream:
             val = self._prepare(*data_adapter.unpack_validation(validation_data))
         elif validation_split:
             (x, y, sample_weight), val = data_adapter.split((x, y, sample_weight), validation_split)
         device = self._device()
-        train = self._data(x, y, sample_weight, batch_size, device)
-        val_data = self._data(*val, _batch_size(validation_batch_size or batch_size), device) if val else None
+        if stream:
+            train = self._stream_data(x, y, sample_weight, steps_per_epoch, device)
+            device = self._device()  # the model is built now
+        else:
+            train = self._data(x, y, sample_weight, batch_size, device)
+        if val_stream:
+            val_data = self._stream_data(validation_data, None, None, validation_steps, device,
+                                         name="validation_data")
+        else:
+            val_data = self._data(*val, _batch_size(validation_batch_size or batch_size), device) if val else None
         model = self.model
         self._variables = model.trainable_weights
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
                            epochs=epochs, steps=train.num_batches)
-        rng = np.random.default_rng(kt.random.shuffle_seed()) if shuffle else None
+        rng = np.random.default_rng(kt.random.shuffle_seed()) if shuffle and not stream else None
         model.stop_training = False
         logs = {}
         try:
@@ -175,6 +210,7 @@ class Trainer:
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
                 order = rng.permutation(train.size) if rng is not None else None
+                step = -1
                 with kt.device(device):
                     for step, (xb, yb, swb) in enumerate(train.batches(order)):
                         cbs.on_train_batch_begin(step)
@@ -182,6 +218,11 @@ class Trainer:
                         cbs.on_train_batch_end(step, LazyLogs(self._logs))
                         if model.stop_training:
                             break
+                if step < 0:  # a one-shot generator that is used up
+                    warnings.warn("Your input ran out of data; interrupting training. Make sure the generator can "
+                                  f"produce at least steps_per_epoch * epochs batches ({epochs} epochs).",
+                                  stacklevel=2)
+                    break
                 logs = self._logs()
                 if val_data is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._run_test(val_data, cbs, device)
@@ -215,22 +256,32 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """The loss and metrics over the data: [loss, *metrics], a scalar loss without metrics, or a dict."""
-        _unsupported(steps=steps)
+        stream = data_adapter.is_stream(x)
+        _unsupported(steps=None if stream else steps)
         batch_size, verbose = _batch_size(batch_size), _verbose(verbose)
-        x, y, sample_weight = self._prepare(x, y, sample_weight)
-        device = self._device()
-        data = self._data(x, y, sample_weight, batch_size, device)
+        if stream:
+            data = self._stream_data(x, y, sample_weight, steps, self._device())
+            device = self._device()
+        else:
+            x, y, sample_weight = self._prepare(x, y, sample_weight)
+            device = self._device()
+            data = self._data(x, y, sample_weight, batch_size, device)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self.model, verbose=verbose, epochs=1,
                            steps=data.num_batches)
         return self._flatten(self._run_test(data, cbs, device), return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for x, batch by batch, as one numpy array."""
-        _unsupported(steps=steps)
+        stream = data_adapter.is_stream(x)
+        _unsupported(steps=None if stream else steps)
         batch_size, verbose = _batch_size(batch_size), _verbose(verbose)
-        x = data_adapter.standardize(x, "x")
-        device = self._device()
-        data = self._data(x, None, None, batch_size, device)
+        if stream:
+            data = self._stream_data(x, None, None, steps, self._device(), require_y=False)
+            device = self._device()
+        else:
+            x = data_adapter.standardize(x, "x")
+            device = self._device()
+            data = self._data(x, None, None, batch_size, device)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self.model, verbose=verbose, epochs=1,
                            steps=data.num_batches)
         cbs.on_predict_begin()

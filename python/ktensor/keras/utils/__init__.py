@@ -2,6 +2,7 @@
 from .numerical_utils import to_categorical
 from .normalize import normalize
 from .progbar import Progbar
+from .py_dataset import PyDataset
 from .rng_utils import set_random_seed
 from .sequence import pad_sequences
 
