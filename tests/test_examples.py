@@ -20,7 +20,8 @@ def _examples_dir():
 
 EXAMPLES = _examples_dir()
 TENSOR_SCRIPTS = ["tensor_ops", "gradient_tape"]
-KERAS_SCRIPTS = ["backend_gradients", "hello_dense", "sequential_mlp", "sequential_sparse", "dataset_pipeline"]
+KERAS_SCRIPTS = ["backend_gradients", "hello_dense", "sequential_mlp", "sequential_sparse", "dataset_pipeline",
+                 "save_load", "functional_callbacks"]
 
 
 def _run(name, tmp_path):

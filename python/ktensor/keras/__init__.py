@@ -4,7 +4,7 @@
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
 """
 from . import (activations, backend, callbacks, initializers, layers, losses, metrics, models, optimizers,
-               regularizers, trainers, utils)
+               regularizers, saving, trainers, utils)
 from .layers import Input, InputLayer, Layer
 from .losses import Loss
 from .metrics import Metric
@@ -22,4 +22,4 @@ def __getattr__(name):
 
 __all__ = ["Sequential", "Model", "Input", "InputLayer", "Layer", "Loss", "Metric", "Optimizer", "activations",
            "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
-           "optimizers", "regularizers", "utils"]
+           "optimizers", "regularizers", "saving", "utils"]

@@ -4,6 +4,7 @@ import json
 from .functional import Functional
 from .model import Model
 from .sequential import Sequential
+from ..saving import load_model, save_model
 
 
 def model_from_config(config, custom_objects=None):
@@ -18,4 +19,4 @@ def model_from_json(json_string, custom_objects=None):
     return model_from_config(json.loads(json_string), custom_objects)
 
 
-__all__ = ["Model", "Sequential", "Functional", "model_from_config", "model_from_json"]
+__all__ = ["Model", "Sequential", "Functional", "model_from_config", "model_from_json", "load_model", "save_model"]

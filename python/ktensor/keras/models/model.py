@@ -59,6 +59,7 @@ class Model(Layer):
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self._trainer = Trainer(self, optimizer=self.optimizer, loss=loss, metrics=metrics)
+        self._compile_args = {"metrics": metrics}  # for the compile_config that saving writes
         self.compiled = True
 
     fit = _delegate("fit")
@@ -107,6 +108,27 @@ class Model(Layer):
         from ..layers import serialize
 
         return json.dumps(serialize(self), **kwargs)
+
+    # -- saving (keras/saving/) --
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the whole model (`.keras` zip or legacy `.h5`): architecture, weights, compile config
+        and optimizer state."""
+        from ..saving import save_model
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights (and optimizer state) in the Keras 3 `.weights.h5` layout."""
+        from ..saving import weights_h5
+        weights_h5.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads a `.weights.h5` file (or the weights of a legacy `.h5` / `.keras` model file); on any
+        error nothing is changed."""
+        from ..saving import keras_zip, weights_h5
+        if str(filepath).endswith(".keras"):
+            keras_zip.load_weights_into(self, filepath)
+        else:
+            weights_h5.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def _layer_output_shapes(self):
         return None  # unknown in general: sub-layers need not form a chain

@@ -1,0 +1,198 @@
+"""What every file format shares: the Keras 3 names of a model's layers and of its optimizer's
+variables, compile configs, atomic writes, and the 'read everything, check, then assign' rule
+that keeps a failed load from changing anything."""
+import os
+import tempfile
+
+import numpy as np
+
+from ..utils.naming import to_snake_case
+
+KERAS_VERSION = "3.15.1"  # the Keras version whose files we write (the format, not a dependency)
+
+
+class LoadError(ValueError):
+    """A file that cannot be loaded: corrupted, truncated, or not matching the model."""
+
+
+# -- atomic writes --
+def atomic_write(path, write):
+    """Calls write(tmp_path) on a temporary file beside `path`, then renames it over `path`, so a
+    crash leaves either the old file or the new one, never a partial file."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+# -- layer tree, Keras 3 names: layers/<snake_case(class)>[_n]/vars/<i> --
+def _is_model(layer):
+    from ..models.model import Model
+    return isinstance(layer, Model)
+
+
+def _own_variables(layer):
+    """A leaf layer's variables in Keras order (creation order, trainable first as in `weights`)."""
+    return [] if _is_model(layer) else list(layer.weights)
+
+
+def layer_tree(model, prefix=""):
+    """[(group path, layer, variables)] for `model` and every layer under it, Keras 3 layout."""
+    out = [(prefix + "vars" if prefix else "vars", model, _own_variables(model))]
+    if not _is_model(model):
+        return out
+    seen = {}
+    for layer in _saved_layers(model):
+        base = to_snake_case(type(layer).__name__)
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        key = base if n == 0 else f"{base}_{n}"
+        sub = f"{prefix}layers/{key}/"
+        if _is_model(layer):
+            out.extend(layer_tree(layer, sub))
+        else:
+            out.append((sub + "vars", layer, _own_variables(layer)))
+    return out
+
+
+def _saved_layers(model):
+    """Keras saves `model.layers`: Sequential without its InputLayer, Functional with them."""
+    return list(model.layers)
+
+
+# -- optimizer variables in Keras 3 order: iteration, learning_rate, then slots --
+_SLOT_GROUPS = {  # class -> groups; within a group slots interleave per variable; groups follow one another
+    "Adam": lambda o: [["momentum", "velocity"]] + ([["velocity_hat"]] if o.amsgrad else []),
+    "AdamW": lambda o: [["momentum", "velocity"]] + ([["velocity_hat"]] if o.amsgrad else []),
+    "RMSprop": lambda o: [["velocity"]] + ([["momentum"]] if o.momentum else []) + (
+        [["average_gradient"]] if o.centered else []),
+    "SGD": lambda o: [["momentum"]] if o.momentum else [],
+    "Adagrad": lambda o: [["accumulator"]],
+    "Nadam": lambda o: [["momentum", "velocity"]],
+    "Adamax": lambda o: [["m", "u"]],
+}
+
+
+class _HostScalar:
+    """An optimizer value kept on the host (learning rate, Nadam's u product) seen as a variable."""
+
+    def __init__(self, name, dtype, get, set_):
+        self.name, self.dtype, self._get, self._set = name, dtype, get, set_
+        self.shape = ()
+
+    def numpy(self):
+        return np.asarray(self._get(), dtype=self.dtype)
+
+    def assign(self, value):
+        self._set(np.asarray(value).item())
+
+
+def _set_lr(opt, value):
+    from ..optimizers import schedules
+    if not isinstance(opt._learning_rate, schedules.LearningRateSchedule) and not callable(opt._learning_rate):
+        opt._learning_rate = float(value)
+
+
+def _set_u_product(opt, value):
+    pass  # Nadam's u product is a function of the step: recomputed after loading (after_optimizer_load)
+
+
+def optimizer_variables(opt):
+    """The optimizer's state in Keras 3 order: [(name, variable-like)] with .numpy(), .assign(), .shape."""
+    lr_value = lambda: opt._current_lr()  # noqa: E731
+    out = [(f"{opt.name}/iteration", opt.iterations),
+           (f"{opt.name}/learning_rate", _HostScalar("learning_rate", "float32", lr_value,
+                                                     lambda v: _set_lr(opt, v)))]
+    variables = list(opt._trainable_variables)
+    groups = _SLOT_GROUPS.get(type(opt).__name__)
+    if groups is not None:
+        groups = groups(opt)
+    elif variables:
+        groups = [list(opt._slots[id(variables[0])])]
+    else:
+        groups = []
+    for group in groups:
+        for v in variables:
+            for slot_name in group:
+                slot = opt._slots[id(v)].get(slot_name)
+                if slot is not None:
+                    out.append((f"{opt.name}/{slot.name}", slot))
+    if type(opt).__name__ == "Nadam" and variables:
+        out.append((f"{opt.name}/u_product", _HostScalar("u_product", "float32", lambda: opt._u_product_at(opt._step),
+                                                         lambda v: _set_u_product(opt, v))))
+    return out
+
+
+def build_optimizer(model):
+    """Creates the optimizer's slots for the model's trainable weights (as the first step would)."""
+    opt = model.optimizer
+    if opt is not None and not opt._trainable_variables and model.trainable_weights:
+        opt.build(model.trainable_weights)
+
+
+def after_optimizer_load(opt):
+    opt._step = int(np.asarray(opt.iterations.numpy()).item())
+    if hasattr(opt, "_u_product"):  # Nadam: recomputed from the step on the next update
+        opt._u_product, opt._u_step = 1.0, 0
+
+
+# -- compile configs --
+def compile_config(model):
+    """Keras 3 compile_config ({'optimizer', 'loss', 'metrics', ...}) or None if not compiled."""
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        return None
+    from .. import losses, metrics, optimizers
+    args = getattr(model, "_compile_args", {}) or {}
+
+    def ser_loss(loss):
+        if loss is None or isinstance(loss, str):
+            return loss
+        return losses.serialize(loss)
+
+    def ser_metric(m):
+        if isinstance(m, str):
+            return m
+        if isinstance(m, (list, tuple)):
+            return [ser_metric(x) for x in m]
+        return metrics.serialize(m)
+
+    mets = args.get("metrics")
+    if mets is not None and not isinstance(mets, (list, tuple)):
+        mets = [mets]
+    return {"optimizer": optimizers.serialize(model.optimizer), "loss": ser_loss(model.loss),
+            "loss_weights": None, "metrics": ser_metric(mets) if mets is not None else None,
+            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+
+
+def compile_from_config(model, config, custom_objects=None):
+    from .. import optimizers
+    opt = config.get("optimizer")
+    if isinstance(opt, dict):
+        opt = optimizers.deserialize(opt, custom_objects)
+    loss = config.get("loss")
+    model.compile(optimizer=opt if opt is not None else "rmsprop", loss=loss, metrics=config.get("metrics"))
+
+
+# -- checks: every value read and checked before anything is assigned --
+def check_and_assign(path, pairs):
+    """pairs: [(where, variable, value)]. Checks every shape, then assigns all values."""
+    for where, var, value in pairs:
+        got, want = tuple(np.shape(value)), tuple(var.shape)
+        if got != want:
+            raise LoadError(f"Cannot load '{path}': {where} has shape {got} in the file but {want} in the model")
+    for _, var, value in pairs:
+        var.assign(np.asarray(value))
+
+
+def describe(layer):
+    return f"layer '{layer.name}' ({type(layer).__name__})"
