@@ -1,4 +1,9 @@
-"""What compile() sets up: the loss function and the metrics, with Keras' 'accuracy' resolution."""
+"""What compile() sets up: the loss function(s), loss weights and the metrics, with Keras' 'accuracy' resolution.
+
+A model with several outputs gets one loss per output (one loss for all, a list, or a dict by output
+name), optional `loss_weights` (list or dict), and metrics per output (a list for every output, a list
+of lists, or a dict by output name), logged as Keras 3 does: 'loss', '<output>_loss', '<output>_<metric>'.
+"""
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 
@@ -23,7 +28,7 @@ def _accuracy_kind(y_true, y_pred, loss):
 class CompileMetrics:
     """The compiled metrics; built on the first batch, when label and prediction shapes are known."""
 
-    def __init__(self, metrics, loss):
+    def __init__(self, metrics, loss, prefix=""):
         if metrics is None:
             metrics = []
         if isinstance(metrics, (str, dict)) or callable(metrics):
@@ -32,6 +37,7 @@ class CompileMetrics:
             raise TypeError(f"compile(metrics=...) expects a list of metrics, got {type(metrics).__name__}")
         self._specs = list(metrics)
         self._loss = loss
+        self.prefix = prefix
         self.metrics = None
         for spec in self._specs:  # unknown names fail at compile time, with the valid ones listed
             if isinstance(spec, str) and spec not in ("accuracy", "acc"):
@@ -41,14 +47,17 @@ class CompileMetrics:
         built = []
         for spec in self._specs:
             if isinstance(spec, str) and spec in ("accuracy", "acc"):
-                built.append(metrics_module.MeanMetricWrapper(_accuracy_kind(y_true, y_pred, self._loss), name=spec))
+                built.append(metrics_module.MeanMetricWrapper(_accuracy_kind(y_true, y_pred, self._loss),
+                                                              name=self.prefix + spec))
                 continue
             obj = metrics_module.get(spec)
             if isinstance(obj, metrics_module.Metric):
+                if self.prefix:  # a metric of one output of several: its own copy, named after the output
+                    obj = type(obj).from_config({**obj.get_config(), "name": self.prefix + obj.name})
                 built.append(obj)
             else:
                 name = spec if isinstance(spec, str) else getattr(obj, "__name__", "metric")
-                built.append(metrics_module.MeanMetricWrapper(obj, name=name))
+                built.append(metrics_module.MeanMetricWrapper(obj, name=self.prefix + name))
         self.metrics = built
 
     @property
@@ -64,3 +73,89 @@ class CompileMetrics:
     def reset_state(self):
         for m in self.metrics or []:
             m.reset_state()
+
+
+def _per_output(spec, names, what, default=None):
+    """A list with one entry per output from a list (in output order) or a dict keyed by output name."""
+    if isinstance(spec, dict):
+        unknown = [k for k in spec if k not in names]
+        if unknown:
+            raise ValueError(f"compile({what}=...): unknown output names {unknown}; the model's outputs are {names}")
+        return [spec.get(n, default) for n in names]
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != len(names):
+            raise ValueError(f"compile({what}=...): got {len(spec)} entries for a model with {len(names)} outputs "
+                             f"{names}")
+        return list(spec)
+    raise TypeError(f"compile({what}=...) for a model with several outputs expects a list or a dict keyed by output "
+                    f"name, got {type(spec).__name__}")
+
+
+def is_nested_loss(loss):
+    return isinstance(loss, (list, tuple, dict))
+
+
+class CompileLoss:
+    """The losses of a model with several outputs: one (loss, weight) per output, built for the output names."""
+
+    def __init__(self, loss, loss_weights=None):
+        self._loss, self._weights = loss, loss_weights
+        for spec in (loss.values() if isinstance(loss, dict) else loss if is_nested_loss(loss) else [loss]):
+            resolve_loss(spec)  # unknown names fail at compile time
+        if loss_weights is not None and not isinstance(loss_weights, (list, tuple, dict)):
+            raise TypeError(f"compile(loss_weights=...) expects a list or a dict, got {type(loss_weights).__name__}")
+        self.names = None
+        self.fns = self.weights = None
+
+    def build(self, names):
+        self.names = list(names)
+        specs = _per_output(self._loss, self.names, "loss") if is_nested_loss(self._loss) else (
+            [self._loss] * len(self.names))
+        self.fns = [resolve_loss(s) for s in specs]
+        weights = [None] * len(self.names) if self._weights is None else _per_output(self._weights, self.names,
+                                                                                      "loss_weights")
+        self.weights = [None if w is None else float(w) for w in weights]
+
+
+class MultiCompileMetrics:
+    """Per-output CompileMetrics, each naming its metrics '<output>_<metric>'."""
+
+    def __init__(self, metrics, losses, names):
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, dict):
+            specs = _per_output(metrics, names, "metrics", default=[])
+        elif isinstance(metrics, (list, tuple)) and len(metrics) == len(names) and all(
+                isinstance(m, (list, tuple)) or m is None for m in metrics):
+            specs = [m or [] for m in metrics]
+        else:  # one list of metrics, computed for every output
+            specs = [metrics] * len(names)
+        self.parts = [CompileMetrics(m, loss, prefix=f"{name}_") for m, loss, name in zip(specs, losses, names)]
+        self.metrics = None
+
+    @property
+    def names(self):
+        return [n for p in self.parts for n in p.names]
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        for p, yt, yp, sw in zip(self.parts, y_true, y_pred, sample_weight):
+            if yt is not None:
+                p.update_state(yt, yp, sw)
+        if self.metrics is None and all(p.metrics is not None for p in self.parts):
+            self.metrics = [m for p in self.parts for m in p.metrics]
+
+    def reset_state(self):
+        for p in self.parts:
+            p.reset_state()
+
+
+def validate_metrics(metrics):
+    """Unknown metric names in a nested spec fail at compile time."""
+    if isinstance(metrics, dict):
+        for m in metrics.values():
+            validate_metrics(m)
+    elif isinstance(metrics, (list, tuple)) and any(isinstance(m, (list, tuple, dict)) for m in metrics):
+        for m in metrics:
+            validate_metrics(m)
+    elif metrics is not None:
+        CompileMetrics(metrics, None)

@@ -15,17 +15,46 @@ import ktensor as kt
 from .. import backend
 
 
+# -- several inputs / outputs: a "nest" is one array, a list of arrays or a dict of arrays --
+
+def is_nest(data):
+    """Whether `data` holds several arrays: a dict, or a list/tuple whose elements are all arrays/tensors."""
+    return isinstance(data, dict) or (isinstance(data, (list, tuple)) and len(data) > 0 and
+                                      all(isinstance(d, (np.ndarray, kt.Tensor)) for d in data))
+
+
+def map_nest(fn, data):
+    """fn applied to each array of a nest (dicts keep their keys, lists/tuples become lists); None stays None."""
+    if isinstance(data, dict):
+        return {k: fn(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [fn(v) for v in data]
+    return None if data is None else fn(data)
+
+
+def leaves(data):
+    """The arrays of a nest as a flat list ([] for None)."""
+    if data is None:
+        return []
+    if isinstance(data, dict):
+        return list(data.values())
+    if isinstance(data, list):
+        return list(data)
+    return [data]
+
+
 def standardize(data, name):
-    """numpy array or ktensor Tensor with a batch axis; floats become floatx."""
+    """numpy array or ktensor Tensor with a batch axis (floats become floatx), or a list/dict of them."""
     if data is None:
         return None
+    if is_nest(data):
+        if isinstance(data, dict):
+            return {k: standardize(v, f"{name}[{k!r}]") for k, v in data.items()}
+        return [standardize(v, f"{name}[{i}]") for i, v in enumerate(data)]
     if isinstance(data, kt.Tensor):
         if data.ndim == 0:
             raise ValueError(f"{name} must have a batch axis, got a scalar")
         return kt.cast(data, backend.floatx()) if data.dtype.is_floating else data
-    if isinstance(data, dict) or (isinstance(data, (list, tuple)) and data and
-                                  all(isinstance(d, (np.ndarray, kt.Tensor)) for d in data)):
-        raise NotImplementedError(f"{name}: several input/output arrays (lists or dicts) are not supported yet")
     if not isinstance(data, np.ndarray):
         if not isinstance(data, (list, tuple)) and not hasattr(data, "__array__"):
             raise TypeError(f"{name}: expected a numpy array, a (nested) list or a ktensor Tensor, got "
@@ -45,7 +74,13 @@ def standardize(data, name):
 
 def check_lengths(**arrays):
     """All arrays must have the same number of samples; returns that number."""
-    sizes = {k: int(v.shape[0]) for k, v in arrays.items() if v is not None}
+    sizes = {}
+    for k, v in arrays.items():
+        if isinstance(v, (dict, list)):
+            keys = v.keys() if isinstance(v, dict) else range(len(v))
+            sizes.update({f"{k}[{j!r}]": int(v[j].shape[0]) for j in keys if v[j] is not None})
+        elif v is not None:
+            sizes[k] = int(v.shape[0])
     if len(set(sizes.values())) > 1:
         detail = " but ".join(f"{k} has {n}" for k, n in sizes.items())
         raise ValueError(f"Data cardinality is ambiguous: {detail} samples. Make sure all arrays contain the same "
@@ -61,13 +96,15 @@ def split(arrays, validation_split):
     at = int(math.floor(n * (1.0 - validation_split)))
     if at == 0 or at == n:
         raise ValueError(f"validation_split={validation_split} leaves no training or no validation samples out of {n}")
-    return (tuple(None if a is None else a[:at] for a in arrays),
-            tuple(None if a is None else a[at:] for a in arrays))
+    return (tuple(map_nest(lambda a: a[:at], a) for a in arrays),
+            tuple(map_nest(lambda a: a[at:], a) for a in arrays))
 
 
 def to_device(data, device):
     if data is None:
         return None
+    if isinstance(data, (dict, list)):
+        return map_nest(lambda a: to_device(a, device), data)
     if isinstance(data, kt.Tensor):
         return data if data.device == device else data.to(device)
     with kt.device(device):
@@ -84,6 +121,7 @@ class ArrayData:
         self.batch_size = batch_size
         self.device = device
         self.tensors = tuple(to_device(a, device) for a in arrays)
+        self.nested = any(isinstance(t, (dict, list)) for t in self.tensors)
 
     @property
     def num_batches(self):
@@ -95,6 +133,15 @@ class ArrayData:
         if order is not None:
             with kt.device(self.device):
                 index = kt.convert_to_tensor(np.asarray(order, dtype=np.int32))
+        if self.nested:  # several inputs/outputs: the same slice or gather of every array
+            for start in range(0, self.size, self.batch_size):
+                stop = min(start + self.batch_size, self.size)
+                if index is None:
+                    yield tuple(map_nest(lambda t: t[start:stop], t) for t in self.tensors)
+                else:
+                    sel = index[start:stop]
+                    yield tuple(map_nest(lambda t: kt.gather(t, sel), t) for t in self.tensors)
+            return
         for start in range(0, self.size, self.batch_size):
             stop = min(start + self.batch_size, self.size)
             if index is None:
