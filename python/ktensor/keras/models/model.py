@@ -54,11 +54,11 @@ class Model(Layer):
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
         """Sets the optimizer, loss and metrics (names, instances or callables) used by fit/evaluate."""
-        if loss_weights is not None or weighted_metrics is not None:
-            raise NotImplementedError("compile(loss_weights=..., weighted_metrics=...) is not supported yet")
+        if weighted_metrics is not None:
+            raise NotImplementedError("compile(weighted_metrics=...) is not supported yet")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        self._trainer = Trainer(self, optimizer=self.optimizer, loss=loss, metrics=metrics)
+        self._trainer = Trainer(self, optimizer=self.optimizer, loss=loss, metrics=metrics, loss_weights=loss_weights)
         self._compile_args = {"metrics": metrics}  # for the compile_config that saving writes
         self.compiled = True
 

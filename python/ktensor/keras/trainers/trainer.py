@@ -97,6 +97,16 @@ def _unsupported(**kwargs):
             raise NotImplementedError(f"{k} is not supported yet")
 
 
+def _concat_outputs(outputs):
+    """Per-batch model outputs (tensors, or lists/dicts of them) joined into numpy arrays of the same structure."""
+    first = outputs[0]
+    if isinstance(first, dict):
+        return {k: _concat_outputs([o[k] for o in outputs]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return [_concat_outputs([o[i] for o in outputs]) for i in range(len(first))]
+    return np.concatenate([o.numpy() for o in outputs], axis=0) if len(outputs) > 1 else outputs[0].numpy()
+
+
 class _StepsPerEpoch:
     """Arrays with steps_per_epoch, as Keras 3 runs them: one pass over the data is kept across epochs, each
     epoch takes the next `steps` batches; a pass that runs out ends the epoch early (with a warning when
@@ -104,20 +114,20 @@ class _StepsPerEpoch:
 
     def __init__(self, data, steps):
         self.data, self.steps = data, steps
-        self._iter = None
+        self._iter, self._left = None, 0
 
     def batches(self, order=None):
-        if self._iter is None:
-            self._iter = self.data.batches(order)
+        if self._iter is None or self._left == 0:
+            self._iter, self._left = self.data.batches(order), self.data.num_batches
         for step in range(self.steps):
-            batch = next(self._iter, None)
-            if batch is None:
+            if self._left == 0:
                 self._iter = None
                 warnings.warn("Your input ran out of data; interrupting the epoch after "
                               f"{step} of steps_per_epoch={self.steps} steps. The data holds "
                               f"{self.data.num_batches} batches per pass.", stacklevel=3)
                 return
-            yield batch
+            self._left -= 1
+            yield next(self._iter)
 
 
 class Trainer:
@@ -460,7 +470,7 @@ class Trainer:
                  callbacks=None, return_dict=False):
         """The loss and metrics over the data: [loss, *metrics], a scalar loss without metrics, or a dict."""
         stream = data_adapter.is_stream(x)
-        _unsupported(steps=None if stream else steps)
+        steps = _steps(steps, "steps")
         batch_size, verbose = _batch_size(batch_size), _verbose(verbose)
         if stream:
             data = self._stream_data(x, y, sample_weight, steps, self._device())
@@ -469,14 +479,16 @@ class Trainer:
             x, y, sample_weight = self._prepare(x, y, sample_weight)
             device = self._device()
             data = self._data(x, y, sample_weight, batch_size, device)
+        limit = None if stream or steps is None else steps
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self.model, verbose=verbose, epochs=1,
-                           steps=data.num_batches)
-        return self._flatten(self._run_test(data, cbs, device), return_dict)
+                           steps=data.num_batches if limit is None else min(limit, data.num_batches))
+        return self._flatten(self._run_test(data, cbs, device, limit), return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Model outputs for x, batch by batch, as one numpy array."""
+        """Model outputs for x, batch by batch: one numpy array, or a list/dict of them for several outputs."""
         stream = data_adapter.is_stream(x)
-        _unsupported(steps=None if stream else steps)
+        steps = _steps(steps, "steps")
+        limit = None if stream or steps is None else steps
         batch_size, verbose = _batch_size(batch_size), _verbose(verbose)
         if stream:
             data = self._stream_data(x, None, None, steps, self._device(), require_y=False)
@@ -486,7 +498,7 @@ class Trainer:
             device = self._device()
             data = self._data(x, None, None, batch_size, device)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self.model, verbose=verbose, epochs=1,
-                           steps=data.num_batches)
+                           steps=data.num_batches if limit is None else min(limit, data.num_batches))
         cbs.on_predict_begin()
         outputs = []
         with kt.device(device):
@@ -495,7 +507,9 @@ class Trainer:
                 out = self.predict_step(xb)
                 outputs.append(out)
                 cbs.on_predict_batch_end(step, {"outputs": out})
-        result = np.concatenate([o.numpy() for o in outputs], axis=0)  # read back once all batches are queued
+                if limit is not None and step + 1 >= limit:
+                    break
+        result = _concat_outputs(outputs)  # read back once all batches are queued
         cbs.on_predict_end()
         return result
 
@@ -508,7 +522,10 @@ class Trainer:
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("fit")
-        _unsupported(class_weight=class_weight)
+        if class_weight is not None:
+            y = data_adapter.standardize(y, "y")
+            sample_weight = class_weight_to_sample_weight(y, class_weight,
+                                                          data_adapter.standardize(sample_weight, "sample_weight"))
         device, batch = self._batch(x, y, sample_weight)
         self.reset_metrics()
         with kt.device(device):
@@ -526,4 +543,4 @@ class Trainer:
         x = data_adapter.standardize(x, "x")
         device = self._device()
         with kt.device(device):
-            return self.predict_step(data_adapter.to_device(x, device)).numpy()
+            return _concat_outputs([self.predict_step(data_adapter.to_device(x, device))])

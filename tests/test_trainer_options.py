@@ -1,0 +1,229 @@
+"""fit / evaluate / predict options: several inputs and outputs, loss weights, per-output metrics, sample and
+class weights, initial_epoch, steps_per_epoch, validation options, History, evaluate(return_dict=True)."""
+import numpy as np
+import pytest
+
+from ktensor import keras
+from ktensor.keras import layers
+
+
+def _two_in_two_out(seed=0):
+    keras.utils.set_random_seed(seed)
+    a = keras.Input((4,), name="in_a")
+    b = keras.Input((3,), name="in_b")
+    h = layers.Concatenate()([layers.Dense(5, activation="relu", name="da")(a), layers.Dense(5, name="db")(b)])
+    reg = layers.Dense(2, name="reg")(h)
+    cls = layers.Dense(3, activation="softmax", name="cls")(h)
+    return keras.Model([a, b], [reg, cls])
+
+
+def _data(n=40, seed=1):
+    rng = np.random.default_rng(seed)
+    xa = rng.normal(size=(n, 4)).astype("float32")
+    xb = rng.normal(size=(n, 3)).astype("float32")
+    y_reg = rng.normal(size=(n, 2)).astype("float32")
+    y_cls = rng.integers(0, 3, size=(n,)).astype("int32")
+    return xa, xb, y_reg, y_cls
+
+
+def _np_mse(y, p, sw=None):
+    per_sample = ((p - y) ** 2).mean(axis=-1)
+    if sw is None:
+        return per_sample.mean()
+    return (per_sample * sw).sum() / len(per_sample)  # sum_over_batch_size: divide by the sample count
+
+
+def _np_scce(y, p, sw=None):
+    per_sample = -np.log(np.clip(p[np.arange(len(y)), y], 1e-7, 1.0))
+    if sw is None:
+        return per_sample.mean()
+    return (per_sample * sw).sum() / len(per_sample)
+
+
+def test_two_inputs_two_outputs_loss_weights_and_log_names():
+    model = _two_in_two_out()
+    model.compile("adam", loss=["mse", "sparse_categorical_crossentropy"], loss_weights=[0.5, 2.0],
+                  metrics=[["mae"], ["accuracy"]])
+    xa, xb, y_reg, y_cls = _data()
+    hist = model.fit([xa, xb], [y_reg, y_cls], batch_size=8, epochs=2, verbose=0)
+    assert set(hist.history) == {"loss", "reg_loss", "cls_loss", "reg_mae", "cls_accuracy"}
+    assert len(hist.history["loss"]) == 2
+
+    reg_p, cls_p = model.predict([xa, xb], verbose=0)
+    assert reg_p.shape == (40, 2) and cls_p.shape == (40, 3)
+    expected_reg = 0.5 * _np_mse(y_reg, reg_p)
+    expected_cls = 2.0 * _np_scce(y_cls, cls_p)
+    logs = model.evaluate([xa, xb], [y_reg, y_cls], batch_size=40, verbose=0, return_dict=True)
+    assert list(logs)[:3] == ["loss", "reg_loss", "cls_loss"]
+    np.testing.assert_allclose(logs["reg_loss"], expected_reg, rtol=1e-4)
+    np.testing.assert_allclose(logs["cls_loss"], expected_cls, rtol=1e-4)
+    np.testing.assert_allclose(logs["loss"], expected_reg + expected_cls, rtol=1e-4)
+    np.testing.assert_allclose(logs["cls_accuracy"], (cls_p.argmax(-1) == y_cls).mean(), rtol=1e-5)
+    values = model.evaluate([xa, xb], [y_reg, y_cls], batch_size=40, verbose=0)
+    np.testing.assert_allclose(values, list(logs.values()), rtol=1e-6)
+
+
+def test_dict_inputs_and_dict_losses_by_name():
+    model = _two_in_two_out(seed=2)
+    model.compile("sgd", loss={"reg": "mse", "cls": "sparse_categorical_crossentropy"},
+                  loss_weights={"reg": 1.0, "cls": 0.0}, metrics={"cls": ["accuracy"]})
+    xa, xb, y_reg, y_cls = _data()
+    x = {"in_b": xb, "in_a": xa}
+    y = {"cls": y_cls, "reg": y_reg}
+    hist = model.fit(x, y, batch_size=10, epochs=1, verbose=0, shuffle=True, validation_split=0.25)
+    assert set(hist.history) == {"loss", "reg_loss", "cls_loss", "cls_accuracy", "val_loss", "val_reg_loss",
+                                 "val_cls_loss", "val_cls_accuracy"}
+    reg_p, _ = model.predict(x, verbose=0)
+    np.testing.assert_allclose(model.predict([xa, xb], verbose=0)[0], reg_p, rtol=1e-6)
+    logs = model.evaluate(x, y, batch_size=40, verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["loss"], _np_mse(y_reg, reg_p), rtol=1e-4)  # cls weighted 0
+    assert logs["cls_loss"] == 0.0
+
+
+def test_single_loss_for_all_outputs_and_flat_metrics():
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((3,))
+    o1 = layers.Dense(1, name="o1")(inp)
+    o2 = layers.Dense(1, name="o2")(inp)
+    model = keras.Model(inp, [o1, o2])
+    model.compile("sgd", loss="mse", metrics=["mae"])
+    x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
+    hist = model.fit(x, [x[:, :1], x[:, 1:2]], epochs=1, batch_size=4, verbose=0)
+    assert set(hist.history) == {"loss", "o1_loss", "o2_loss", "o1_mae", "o2_mae"}
+    p1, p2 = model.predict(x, verbose=0)
+    logs = model.evaluate(x, [x[:, :1], x[:, 1:2]], verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["loss"], _np_mse(x[:, :1], p1) + _np_mse(x[:, 1:2], p2), rtol=1e-4)
+
+
+def _single(seed=0, classes=3):
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((4,))
+    return keras.Model(inp, layers.Dense(classes, activation="softmax")(inp))
+
+
+def test_sample_weight_matches_numpy():
+    model = _single()
+    model.compile("sgd", loss="sparse_categorical_crossentropy")
+    xa, _, _, y = _data(n=12)
+    sw = np.linspace(0.0, 2.0, 12).astype("float32")
+    p = model.predict(xa, verbose=0)
+    np.testing.assert_allclose(model.test_on_batch(xa, y, sample_weight=sw), _np_scce(y, p, sw), rtol=1e-5)
+    np.testing.assert_allclose(model.evaluate(xa, y, sample_weight=sw, batch_size=12, verbose=0),
+                               _np_scce(y, p, sw), rtol=1e-5)
+
+
+def test_class_weight_matches_numpy():
+    model = _single(seed=4)
+    model.compile("sgd", loss="sparse_categorical_crossentropy")
+    xa, _, _, y = _data(n=12)
+    cw = {0: 1.0, 1: 3.0, 2: 0.5}
+    p = model.predict(xa, verbose=0)
+    expected = _np_scce(y, p, np.array([cw[c] for c in y]))
+    before = [w.numpy().copy() for w in model.weights]
+    loss = model.train_on_batch(xa, y, class_weight=cw)  # loss of the forward pass before the update
+    np.testing.assert_allclose(loss, expected, rtol=1e-5)
+    assert any(not np.allclose(a, w.numpy()) for a, w in zip(before, model.weights))
+
+    # fit with class_weight on one batch, lr 0: the epoch loss is the weighted loss
+    model = _single(seed=4)
+    model.compile(keras.optimizers.SGD(learning_rate=0.0), loss="sparse_categorical_crossentropy")
+    hist = model.fit(xa, y, batch_size=12, epochs=1, verbose=0, class_weight=cw)
+    np.testing.assert_allclose(hist.history["loss"][0], expected, rtol=1e-5)
+    # one-hot targets give the same class ids
+    model.compile(keras.optimizers.SGD(learning_rate=0.0), loss="categorical_crossentropy")
+    hist = model.fit(xa, keras.utils.to_categorical(y, 3), batch_size=12, epochs=1, verbose=0, class_weight=cw)
+    np.testing.assert_allclose(hist.history["loss"][0], expected, rtol=1e-5)
+
+
+def test_class_weight_rejected_for_several_outputs():
+    model = _two_in_two_out()
+    model.compile("sgd", loss=["mse", "sparse_categorical_crossentropy"])
+    xa, xb, y_reg, y_cls = _data()
+    with pytest.raises(ValueError, match="single output"):
+        model.fit([xa, xb], [y_reg, y_cls], class_weight={0: 1.0}, verbose=0)
+
+
+def test_initial_epoch_and_history_params():
+    model = _single()
+    model.compile("sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    xa, _, _, y = _data(n=20)
+    hist = model.fit(xa, y, batch_size=8, epochs=5, initial_epoch=3, verbose=0)
+    assert hist.epoch == [3, 4]
+    assert len(hist.history["loss"]) == 2 and len(hist.history["accuracy"]) == 2
+    assert hist.params == {"verbose": 0, "epochs": 5, "steps": 3}
+    assert model.history is hist
+
+
+def test_steps_per_epoch_with_arrays():
+    model = _single()
+    model.compile("sgd", loss="sparse_categorical_crossentropy")
+    xa, _, _, y = _data(n=40)
+    seen = []
+    cb = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
+    hist = model.fit(xa, y, batch_size=10, epochs=4, steps_per_epoch=2, verbose=0, callbacks=[cb])
+    assert hist.params["steps"] == 2
+    assert seen == [0, 1] * 4 and len(hist.history["loss"]) == 4  # 4 batches a pass: 2 epochs per pass
+    seen.clear()
+    with pytest.warns(UserWarning, match="ran out of data"):
+        hist = model.fit(xa, y, batch_size=10, epochs=2, steps_per_epoch=3, verbose=0, callbacks=[cb])
+    assert seen == [0, 1, 2, 0] + [0, 1, 2] or len(hist.history["loss"]) == 2
+
+
+def test_validation_freq_steps_and_batch_size():
+    model = _single()
+    model.compile("sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    xa, _, _, y = _data(n=30)
+    hist = model.fit(xa, y, batch_size=10, epochs=4, verbose=0, validation_data=(xa, y), validation_freq=2)
+    assert len(hist.history["loss"]) == 4
+    assert len(hist.history["val_loss"]) == 2 and len(hist.history["val_accuracy"]) == 2
+    hist = model.fit(xa, y, batch_size=10, epochs=3, verbose=0, validation_data=(xa, y), validation_freq=[1, 3])
+    assert len(hist.history["val_loss"]) == 2
+    with pytest.raises(ValueError, match="validation_freq"):
+        model.fit(xa, y, epochs=1, verbose=0, validation_data=(xa, y), validation_freq=0)
+
+    counts = []
+    cb = keras.callbacks.LambdaCallback(on_test_batch_end=lambda batch, logs: counts.append(batch))
+    model.fit(xa, y, batch_size=10, epochs=1, verbose=0, validation_data=(xa, y), validation_batch_size=5,
+              validation_steps=2, callbacks=[cb])
+    assert counts == [0, 1]
+
+
+def test_validation_data_with_sample_weight():
+    model = _single(seed=5)
+    model.compile(keras.optimizers.SGD(learning_rate=0.0), loss="sparse_categorical_crossentropy")
+    xa, _, _, y = _data(n=12)
+    sw = np.arange(12, dtype="float32") / 6.0
+    p = model.predict(xa, verbose=0)
+    hist = model.fit(xa, y, batch_size=12, epochs=1, verbose=0, validation_data=(xa, y, sw))
+    np.testing.assert_allclose(hist.history["val_loss"][0], _np_scce(y, p, sw), rtol=1e-5)
+    np.testing.assert_allclose(hist.history["loss"][0], _np_scce(y, p), rtol=1e-5)
+
+
+def test_evaluate_return_dict_single_output():
+    model = _single()
+    model.compile("sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    xa, _, _, y = _data(n=16)
+    logs = model.evaluate(xa, y, verbose=0, return_dict=True)
+    assert list(logs) == ["loss", "accuracy"]
+    assert model.evaluate(xa, y, verbose=0) == pytest.approx([logs["loss"], logs["accuracy"]], rel=1e-6)
+    assert model.evaluate(xa, y, verbose=0, steps=1, batch_size=4) != []  # steps for arrays
+
+
+def test_dict_outputs_predict_returns_dict():
+    keras.utils.set_random_seed(6)
+    inp = keras.Input((3,), name="x")
+    model = keras.Model(inp, {"p": layers.Dense(2, name="p_dense")(inp), "q": layers.Dense(1, name="q_dense")(inp)})
+    model.compile("sgd", loss={"p": "mse", "q": "mae"})
+    x = np.random.default_rng(0).normal(size=(10, 3)).astype("float32")
+    hist = model.fit(x, {"p": x[:, :2], "q": x[:, 2:]}, epochs=1, batch_size=5, verbose=0)
+    assert set(hist.history) == {"loss", "p_loss", "q_loss"}
+    out = model.predict(x, verbose=0)
+    assert isinstance(out, dict) and out["p"].shape == (10, 2) and out["q"].shape == (10, 1)
+
+
+def test_mismatched_lengths_across_inputs_fail():
+    model = _two_in_two_out()
+    model.compile("sgd", loss=["mse", "sparse_categorical_crossentropy"])
+    xa, xb, y_reg, y_cls = _data()
+    with pytest.raises(ValueError, match="cardinality"):
+        model.fit([xa, xb[:30]], [y_reg, y_cls], verbose=0)
