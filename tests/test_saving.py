@@ -297,6 +297,53 @@ def test_backup_and_restore_resumes(tmp_path):
         np.testing.assert_array_equal(a, b)
     assert restored["initial_epoch"] == 3
     assert not os.listdir(backup)  # delete_checkpoint=True removes the backup after a completed run
-    if epochs.seen[0] != 3:
-        pytest.xfail("the trainer does not start at model._initial_epoch yet (set by BackupAndRestore)")
     assert epochs.seen == [3, 4]
+
+
+class _CrashMidEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at, self.epoch = (epoch, batch), None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            raise KeyboardInterrupt("killed mid-epoch")
+
+
+def test_backup_and_restore_mid_epoch_kill_resumes_that_epoch(tmp_path):
+    x, y = _data(64)  # 4 batches of 16 per epoch
+    backup = tmp_path / "backup"
+    m = _seq()
+    with pytest.raises(KeyboardInterrupt):
+        m.fit(x, y, epochs=4, batch_size=16, verbose=0,
+              callbacks=[keras.callbacks.BackupAndRestore(str(backup), save_freq=1), _CrashMidEpoch(2, 1)])
+    # the backup holds the weights after batch 1 of epoch 2 (save_freq=1 backs up every batch)
+    backed_up = [w.copy() for w in m.get_weights()]
+    fresh = _seq()
+    fresh.predict(x, verbose=0)
+    epochs, first = _Epochs(), {}
+
+    class _Peek(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            first.setdefault("w", [w.copy() for w in self.model.get_weights()])
+
+    fresh.fit(x, y, epochs=4, batch_size=16, verbose=0,
+              callbacks=[keras.callbacks.BackupAndRestore(str(backup), save_freq=1), _Peek(), epochs])
+    assert epochs.seen == [2, 3]  # the interrupted epoch runs again from its start
+    for a, b in zip(first["w"], backed_up):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_stale_initial_epoch_from_a_killed_run_is_ignored(tmp_path):
+    x, y = _data(32)
+    m = _seq()
+    with pytest.raises(KeyboardInterrupt):
+        m.fit(x, y, epochs=5, verbose=0, callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path / "b")), _Crash(1)])
+    m2 = _seq()
+    m2.fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path / "b"))])
+    epochs = _Epochs()
+    m2.fit(x, y, epochs=2, verbose=0, callbacks=[epochs])  # no backup callback: starts at 0
+    assert epochs.seen == [0, 1]

@@ -416,7 +416,10 @@ class Trainer:
         model.stop_training = False
         logs = {}
         try:
+            model._initial_epoch = None  # a stale value from a killed run must not leak into this one
             cbs.on_train_begin()
+            # BackupAndRestore sets model._initial_epoch when it restored a backup in on_train_begin.
+            initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
