@@ -154,12 +154,12 @@ def test_sum():
 
 # -- confusion metrics --
 def np_confusion(y, p, thresholds, w=None):
+    w = np.ones(p.size) if w is None else np.broadcast_to(w, p.shape).reshape(-1)
     y, p = y.reshape(-1).astype(bool), p.reshape(-1)
-    w = np.ones_like(p) if w is None else np.broadcast_to(w, p.shape).reshape(-1)
-    pos = p[None, :] > np.asarray(thresholds)[:, None]
+    pos = p[None, :] > np.asarray(thresholds, np.float32)[:, None]  # thresholds are float32 in Keras too
     tp = (pos & y).astype(np.float64) @ w
     fp = (pos & ~y).astype(np.float64) @ w
-    return tp, fp, (w * y).sum() - tp, (w * ~y).sum() - fp
+    return tp, fp, (w * y).sum() - tp, (w * ~y).sum() - fp  # tp, fp, fn, tn
 
 
 def _div(a, b):
@@ -177,7 +177,7 @@ def test_precision_recall_thresholds(thresholds):
         w = rng.random(n).astype("float32")
         for m in (prec, rec):
             m.update_state(y, p, sample_weight=w)
-        a, b, _, c = np_confusion(y, p, ts, w[:, None])
+        a, b, c, _ = np_confusion(y, p, ts, w[:, None])
         tp, fp, fn = tp + a, fp + b, fn + c
     want_p, want_r = _div(tp, tp + fp), _div(tp, tp + fn)
     if len(ts) == 1:
@@ -222,7 +222,7 @@ def test_precision_recall_top_k_class_id(k, class_id, thresholds):
     filtered = np.where(np_top_k_mask(p, k), p, -1e10)
     ts = [-1e10] if thresholds is None else thresholds
     yy, pp = (y, filtered) if class_id is None else (y[:, class_id:class_id + 1], filtered[:, class_id:class_id + 1])
-    tp, fp, _, fn = np_confusion(yy, pp, ts, w[:, None])
+    tp, fp, fn, _ = np_confusion(yy, pp, ts, w[:, None])
     for cls, want in ((metrics.Precision, _div(tp, tp + fp)), (metrics.Recall, _div(tp, tp + fn))):
         m = cls(thresholds=thresholds, top_k=k, class_id=class_id)
         m.update_state(y[:7], p[:7], sample_weight=w[:7])
