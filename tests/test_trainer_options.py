@@ -166,7 +166,8 @@ def test_steps_per_epoch_with_arrays():
     seen.clear()
     with pytest.warns(UserWarning, match="ran out of data"):
         hist = model.fit(xa, y, batch_size=10, epochs=2, steps_per_epoch=3, verbose=0, callbacks=[cb])
-    assert seen == [0, 1, 2, 0] + [0, 1, 2] or len(hist.history["loss"]) == 2
+    # 4 batches a pass: epoch 0 takes 3, epoch 1 gets the last one and is cut short with the warning
+    assert seen == [0, 1, 2, 0] and len(hist.history["loss"]) == 2
 
 
 def test_validation_freq_steps_and_batch_size():
@@ -227,3 +228,55 @@ def test_mismatched_lengths_across_inputs_fail():
     xa, xb, y_reg, y_cls = _data()
     with pytest.raises(ValueError, match="cardinality"):
         model.fit([xa, xb[:30]], [y_reg, y_cls], verbose=0)
+
+
+def _mae_model():
+    model = keras.Sequential([keras.Input((1,)), layers.Dense(1, kernel_initializer="ones", use_bias=False)])
+    x = np.arange(8, dtype="float32").reshape(8, 1)
+    return model, x, np.zeros((8, 1), "float32"), np.array([1, 0, 0, 0, 0, 0, 2, 1], "float32")
+
+
+def test_metrics_ignore_sample_weight_and_weighted_metrics_use_it():
+    """Keras 3: `metrics` are unweighted, `weighted_metrics` get the sample (and class) weights; a weighted
+    metric named like an unweighted one is logged as 'weighted_<name>'."""
+    model, x, y, sw = _mae_model()
+    model.compile("sgd", "mse", metrics=["mae"], weighted_metrics=["mae", "mse"])
+    err = np.abs(x[:, 0])
+    logs = model.evaluate(x, y, sample_weight=sw, return_dict=True, verbose=0, batch_size=3)
+    assert list(logs) == ["loss", "mae", "weighted_mae", "mse"]
+    np.testing.assert_allclose(logs["mae"], err.mean(), rtol=1e-6)
+    np.testing.assert_allclose(logs["weighted_mae"], (err * sw).sum() / sw.sum(), rtol=1e-6)
+    np.testing.assert_allclose(logs["mse"], (err ** 2 * sw).sum() / sw.sum(), rtol=1e-6)
+    np.testing.assert_allclose(logs["loss"], (err ** 2 * sw).sum() / 8, rtol=1e-6)
+    # class weights act as sample weights: they reach weighted_metrics only
+    cls = np.array([0, 1, 1, 0, 1, 0, 0, 1])
+    model2 = keras.Sequential([keras.Input((1,)), layers.Dense(2, kernel_initializer="ones", use_bias=False)])
+    model2.compile(keras.optimizers.SGD(0.0), "sparse_categorical_crossentropy", metrics=["accuracy"],
+                   weighted_metrics=["accuracy"])
+    h = model2.fit(x, cls, class_weight={0: 1.0, 1: 3.0}, batch_size=8, epochs=1, verbose=0)
+    acc = (np.zeros(8) == cls).astype(float)  # equal logits: argmax picks class 0
+    w = np.where(cls == 1, 3.0, 1.0)
+    np.testing.assert_allclose(h.history["accuracy"][0], acc.mean(), rtol=1e-6)
+    np.testing.assert_allclose(h.history["weighted_accuracy"][0], (acc * w).sum() / w.sum(), rtol=1e-6)
+
+
+def test_weighted_metrics_per_output_and_saved_in_compile_config(tmp_path):
+    model = _two_in_two_out()
+    model.compile("sgd", loss=["mse", "sparse_categorical_crossentropy"], loss_weights=[0.5, 2.0],
+                  metrics={"cls": ["accuracy"]}, weighted_metrics={"reg": ["mae"]})
+    xa, xb, y_reg, y_cls = _data(n=10)
+    sw = np.linspace(0.1, 1.0, 10).astype("float32")
+    logs = model.evaluate([xa, xb], [y_reg, y_cls], sample_weight=sw, return_dict=True, verbose=0)
+    reg, cls = model.predict([xa, xb], verbose=0)
+    mae = np.abs(reg - y_reg).mean(axis=-1)
+    np.testing.assert_allclose(logs["reg_mae"], (mae * sw).sum() / sw.sum(), rtol=1e-5)
+    np.testing.assert_allclose(logs["cls_accuracy"], (cls.argmax(-1) == y_cls).mean(), rtol=1e-6)
+    np.testing.assert_allclose(logs["loss"], 0.5 * _np_mse(y_reg, reg, sw) + 2.0 * _np_scce(y_cls, cls, sw),
+                               rtol=1e-5)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    back = keras.models.load_model(path)
+    logs2 = back.evaluate([xa, xb], [y_reg, y_cls], sample_weight=sw, return_dict=True, verbose=0)
+    assert logs2.keys() == logs.keys()
+    for k in logs:
+        np.testing.assert_allclose(logs2[k], logs[k], rtol=1e-5)

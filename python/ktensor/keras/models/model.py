@@ -54,12 +54,12 @@ class Model(Layer):
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
         """Sets the optimizer, loss and metrics (names, instances or callables) used by fit/evaluate."""
-        if weighted_metrics is not None:
-            raise NotImplementedError("compile(weighted_metrics=...) is not supported yet")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        self._trainer = Trainer(self, optimizer=self.optimizer, loss=loss, metrics=metrics, loss_weights=loss_weights)
-        self._compile_args = {"metrics": metrics}  # for the compile_config that saving writes
+        self._trainer = Trainer(self, optimizer=self.optimizer, loss=loss, metrics=metrics, loss_weights=loss_weights,
+                               weighted_metrics=weighted_metrics)
+        # for the compile_config that saving writes
+        self._compile_args = {"metrics": metrics, "weighted_metrics": weighted_metrics, "loss_weights": loss_weights}
         self.compiled = True
 
     fit = _delegate("fit")

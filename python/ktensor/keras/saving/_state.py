@@ -154,24 +154,23 @@ def compile_config(model):
     from .. import losses, metrics, optimizers
     args = getattr(model, "_compile_args", {}) or {}
 
-    def ser_loss(loss):
-        if loss is None or isinstance(loss, str):
-            return loss
-        return losses.serialize(loss)
+    def ser(obj, serialize):  # names stay strings; lists and dicts (per output) keep their structure
+        if obj is None or isinstance(obj, (str, int, float)):
+            return obj
+        if isinstance(obj, (list, tuple)):
+            return [ser(x, serialize) for x in obj]
+        if isinstance(obj, dict):
+            return {k: ser(v, serialize) for k, v in obj.items()}
+        return serialize(obj)
 
-    def ser_metric(m):
-        if isinstance(m, str):
-            return m
-        if isinstance(m, (list, tuple)):
-            return [ser_metric(x) for x in m]
-        return metrics.serialize(m)
+    def listed(m):
+        return [m] if m is not None and not isinstance(m, (list, tuple, dict)) else m
 
-    mets = args.get("metrics")
-    if mets is not None and not isinstance(mets, (list, tuple)):
-        mets = [mets]
-    return {"optimizer": optimizers.serialize(model.optimizer), "loss": ser_loss(model.loss),
-            "loss_weights": None, "metrics": ser_metric(mets) if mets is not None else None,
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+    return {"optimizer": optimizers.serialize(model.optimizer), "loss": ser(model.loss, losses.serialize),
+            "loss_weights": ser(args.get("loss_weights"), None),
+            "metrics": ser(listed(args.get("metrics")), metrics.serialize),
+            "weighted_metrics": ser(listed(args.get("weighted_metrics")), metrics.serialize),
+            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
 def compile_from_config(model, config, custom_objects=None):
@@ -180,7 +179,8 @@ def compile_from_config(model, config, custom_objects=None):
     if isinstance(opt, dict):
         opt = optimizers.deserialize(opt, custom_objects)
     loss = config.get("loss")
-    model.compile(optimizer=opt if opt is not None else "rmsprop", loss=loss, metrics=config.get("metrics"))
+    model.compile(optimizer=opt if opt is not None else "rmsprop", loss=loss, metrics=config.get("metrics"),
+                  loss_weights=config.get("loss_weights"), weighted_metrics=config.get("weighted_metrics"))
 
 
 # -- checks: every value read and checked before anything is assigned --

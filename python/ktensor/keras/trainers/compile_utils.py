@@ -25,39 +25,55 @@ def _accuracy_kind(y_true, y_pred, loss):
     return metrics_module.categorical_accuracy
 
 
-class CompileMetrics:
-    """The compiled metrics; built on the first batch, when label and prediction shapes are known."""
+def _as_list(metrics, what):
+    if metrics is None:
+        return []
+    if isinstance(metrics, (str, dict)) or callable(metrics):
+        return [metrics]
+    if not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"compile({what}=...) expects a list of metrics, got {type(metrics).__name__}")
+    return list(metrics)
 
-    def __init__(self, metrics, loss, prefix=""):
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, (str, dict)) or callable(metrics):
-            metrics = [metrics]
-        if not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"compile(metrics=...) expects a list of metrics, got {type(metrics).__name__}")
-        self._specs = list(metrics)
+
+class CompileMetrics:
+    """The compiled metrics of one output; built on the first batch, when label and prediction shapes are known.
+
+    As in Keras 3, `metrics` ignore sample weights (and class weights) while `weighted_metrics` use them; a
+    weighted metric whose name is taken by an unweighted one is logged as 'weighted_<name>'."""
+
+    def __init__(self, metrics, loss, prefix="", weighted_metrics=None):
+        self._specs = _as_list(metrics, "metrics")
+        self._weighted_specs = _as_list(weighted_metrics, "weighted_metrics")
         self._loss = loss
         self.prefix = prefix
         self.metrics = None
-        for spec in self._specs:  # unknown names fail at compile time, with the valid ones listed
+        self._n_unweighted = 0
+        for spec in self._specs + self._weighted_specs:  # unknown names fail at compile time, valid ones listed
             if isinstance(spec, str) and spec not in ("accuracy", "acc"):
                 metrics_module.get(spec)
 
+    def _make(self, spec, y_true, y_pred, name_prefix):
+        if isinstance(spec, str) and spec in ("accuracy", "acc"):
+            return metrics_module.MeanMetricWrapper(_accuracy_kind(y_true, y_pred, self._loss),
+                                                    name=name_prefix + spec)
+        obj = metrics_module.get(spec)
+        if isinstance(obj, metrics_module.Metric):
+            if name_prefix:  # a metric of one output of several, or a weighted twin: its own copy, renamed
+                obj = type(obj).from_config({**obj.get_config(), "name": name_prefix + obj.name})
+            return obj
+        name = spec if isinstance(spec, str) else getattr(obj, "__name__", "metric")
+        return metrics_module.MeanMetricWrapper(obj, name=name_prefix + name)
+
     def build(self, y_true, y_pred):
-        built = []
-        for spec in self._specs:
-            if isinstance(spec, str) and spec in ("accuracy", "acc"):
-                built.append(metrics_module.MeanMetricWrapper(_accuracy_kind(y_true, y_pred, self._loss),
-                                                              name=self.prefix + spec))
-                continue
-            obj = metrics_module.get(spec)
-            if isinstance(obj, metrics_module.Metric):
-                if self.prefix:  # a metric of one output of several: its own copy, named after the output
-                    obj = type(obj).from_config({**obj.get_config(), "name": self.prefix + obj.name})
-                built.append(obj)
-            else:
-                name = spec if isinstance(spec, str) else getattr(obj, "__name__", "metric")
-                built.append(metrics_module.MeanMetricWrapper(obj, name=self.prefix + name))
+        built = [self._make(s, y_true, y_pred, self.prefix) for s in self._specs]
+        taken = {m.name for m in built}
+        for spec in self._weighted_specs:
+            m = self._make(spec, y_true, y_pred, self.prefix)
+            if m.name in taken:
+                m = self._make(spec, y_true, y_pred, self.prefix + "weighted_")
+            taken.add(m.name)
+            built.append(m)
+        self._n_unweighted = len(self._specs)
         self.metrics = built
 
     @property
@@ -67,8 +83,8 @@ class CompileMetrics:
     def update_state(self, y_true, y_pred, sample_weight=None):
         if self.metrics is None:
             self.build(y_true, y_pred)
-        for m in self.metrics:
-            m.update_state(y_true, y_pred, sample_weight=sample_weight)
+        for i, m in enumerate(self.metrics):
+            m.update_state(y_true, y_pred, sample_weight=sample_weight if i >= self._n_unweighted else None)
 
     def reset_state(self):
         for m in self.metrics or []:
@@ -117,20 +133,25 @@ class CompileLoss:
         self.weights = [None if w is None else float(w) for w in weights]
 
 
+def _specs_per_output(metrics, names, what):
+    if metrics is None:
+        return [[] for _ in names]
+    if isinstance(metrics, dict):
+        return _per_output(metrics, names, what, default=[])
+    if isinstance(metrics, (list, tuple)) and len(metrics) == len(names) and all(
+            isinstance(m, (list, tuple)) or m is None for m in metrics):
+        return [m or [] for m in metrics]
+    return [metrics] * len(names)  # one list of metrics, computed for every output
+
+
 class MultiCompileMetrics:
     """Per-output CompileMetrics, each naming its metrics '<output>_<metric>'."""
 
-    def __init__(self, metrics, losses, names):
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, dict):
-            specs = _per_output(metrics, names, "metrics", default=[])
-        elif isinstance(metrics, (list, tuple)) and len(metrics) == len(names) and all(
-                isinstance(m, (list, tuple)) or m is None for m in metrics):
-            specs = [m or [] for m in metrics]
-        else:  # one list of metrics, computed for every output
-            specs = [metrics] * len(names)
-        self.parts = [CompileMetrics(m, loss, prefix=f"{name}_") for m, loss, name in zip(specs, losses, names)]
+    def __init__(self, metrics, losses, names, weighted_metrics=None):
+        specs = _specs_per_output(metrics, names, "metrics")
+        weighted = _specs_per_output(weighted_metrics, names, "weighted_metrics")
+        self.parts = [CompileMetrics(m, loss, prefix=f"{name}_", weighted_metrics=w)
+                      for m, w, loss, name in zip(specs, weighted, losses, names)]
         self.metrics = None
 
     @property

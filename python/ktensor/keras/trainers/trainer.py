@@ -130,22 +130,26 @@ class _StepsPerEpoch:
             yield next(self._iter)
 
 
+def _is_nested_metrics(metrics):
+    return isinstance(metrics, dict) or (
+        isinstance(metrics, (list, tuple)) and any(isinstance(m, (list, tuple)) for m in metrics))
+
+
 class Trainer:
-    def __init__(self, model, optimizer=None, loss=None, metrics=None, loss_weights=None):
+    def __init__(self, model, optimizer=None, loss=None, metrics=None, loss_weights=None, weighted_metrics=None):
         self.model = model
         self.optimizer = optimizer
         self.loss_fn = None if is_nested_loss(loss) else resolve_loss(loss)
         self._has_loss = loss is not None
         self.compiled_loss = CompileLoss(loss, loss_weights)
         self.loss_tracker = Mean(name="loss")
-        self._metric_specs = metrics
-        nested_metrics = isinstance(metrics, dict) or (
-            isinstance(metrics, (list, tuple)) and any(isinstance(m, (list, tuple)) for m in metrics))
-        if nested_metrics:
+        self._metric_specs, self._weighted_specs = metrics, weighted_metrics
+        if _is_nested_metrics(metrics) or _is_nested_metrics(weighted_metrics):
             validate_metrics(metrics)
+            validate_metrics(weighted_metrics)
             self.compiled_metrics = CompileMetrics(None, self.loss_fn)  # replaced once the outputs are known
         else:
-            self.compiled_metrics = CompileMetrics(metrics, self.loss_fn)
+            self.compiled_metrics = CompileMetrics(metrics, self.loss_fn, weighted_metrics=weighted_metrics)
         # several outputs: their names, per-output loss trackers, last per-output (weighted) loss values
         self.output_names = None
         self._output_loss_trackers = []
@@ -191,7 +195,8 @@ class Trainer:
         self.compiled_loss.build(names)
         self._output_loss_trackers = [Mean(name=f"{n}_loss") for n, fn in zip(names, self.compiled_loss.fns)
                                       if fn is not None]
-        self.compiled_metrics = MultiCompileMetrics(self._metric_specs, self.compiled_loss.fns, names)
+        self.compiled_metrics = MultiCompileMetrics(self._metric_specs, self.compiled_loss.fns, names,
+                                                    self._weighted_specs)
 
     def _per_output(self, data, what):
         """y / sample_weight for a model with several outputs as a list in output order (None where absent)."""
