@@ -280,3 +280,42 @@ def test_weighted_metrics_per_output_and_saved_in_compile_config(tmp_path):
     assert logs2.keys() == logs.keys()
     for k in logs:
         np.testing.assert_allclose(logs2[k], logs[k], rtol=1e-5)
+
+
+def test_class_weight_with_a_dataset_matches_arrays():
+    import ktensor as kt
+    xa, _, _, y = _data(n=24)
+    sw = np.linspace(0.5, 1.5, 24).astype("float32")
+    cw = {0: 2.0, 1: 0.5, 2: 1.0}
+    hist = {}
+    for kind in ("arrays", "dataset"):
+        model = _single(seed=5)
+        model.compile(keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy", weighted_metrics=["accuracy"])
+        if kind == "arrays":
+            h = model.fit(xa, y, sample_weight=sw, class_weight=cw, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        else:
+            ds = kt.data.Dataset.from_tensor_slices((xa, y, sw)).batch(8)
+            h = model.fit(ds, class_weight=cw, epochs=2, verbose=0)
+        hist[kind] = (h.history, [w.numpy() for w in model.weights])
+    for k in ("loss", "accuracy"):
+        np.testing.assert_allclose(hist["dataset"][0][k], hist["arrays"][0][k], rtol=1e-5)
+    for a, b in zip(hist["dataset"][1], hist["arrays"][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss,metrics", [("mse", ["mae"]), (["mse"], [["mae"]]), ({"d": "mse"}, {"d": ["mae"]})])
+def test_one_element_output_list_is_a_single_output(loss, metrics):
+    """Keras 3: Model(inputs, [out]) predicts an array and logs 'loss'/'mae', however loss and metrics are given."""
+    keras.utils.set_random_seed(2)
+    inp = keras.Input((3,), name="a")
+    model = keras.Model([inp], [layers.Dense(2, name="d")(inp)])
+    x = np.random.default_rng(0).normal(size=(6, 3)).astype("float32")
+    y = np.ones((6, 2), "float32")
+    p = model.predict(x, verbose=0)
+    assert isinstance(p, np.ndarray) and p.shape == (6, 2)
+    model.compile("sgd", loss, metrics=metrics)
+    for target in (y, [y]):
+        logs = model.evaluate(x, target, return_dict=True, verbose=0)
+        assert list(logs) == ["loss", "mae"]
+        np.testing.assert_allclose(logs["loss"], ((p - y) ** 2).mean(), rtol=1e-5)
+        np.testing.assert_allclose(logs["mae"], np.abs(p - y).mean(), rtol=1e-5)

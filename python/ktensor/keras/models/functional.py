@@ -27,7 +27,7 @@ def _structure(tensors, what):
         if not isinstance(t, KerasTensor) or t._keras_history is None:
             raise TypeError(f"All {what} of a functional model must be KerasTensors made by keras.Input or by "
                             f"calling layers on them, got {t!r}")
-    if isinstance(tensors, (list, tuple)) and len(tensors) == 1 and what == "inputs":
+    if isinstance(tensors, (list, tuple)) and len(tensors) == 1:  # Keras 3: a one-element list is that tensor
         tensors = tensors[0]
     return tensors, flat
 

@@ -147,10 +147,10 @@ def _specs_per_output(metrics, names, what):
 class MultiCompileMetrics:
     """Per-output CompileMetrics, each naming its metrics '<output>_<metric>'."""
 
-    def __init__(self, metrics, losses, names, weighted_metrics=None):
+    def __init__(self, metrics, losses, names, weighted_metrics=None, prefixed=True):
         specs = _specs_per_output(metrics, names, "metrics")
         weighted = _specs_per_output(weighted_metrics, names, "weighted_metrics")
-        self.parts = [CompileMetrics(m, loss, prefix=f"{name}_", weighted_metrics=w)
+        self.parts = [CompileMetrics(m, loss, prefix=f"{name}_" if prefixed else "", weighted_metrics=w)
                       for m, w, loss, name in zip(specs, weighted, losses, names)]
         self.metrics = None
 

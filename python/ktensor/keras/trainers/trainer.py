@@ -91,12 +91,6 @@ def class_weight_to_sample_weight(y, class_weight, sample_weight=None):
     return weights
 
 
-def _unsupported(**kwargs):
-    for k, v in kwargs.items():
-        if v is not None:
-            raise NotImplementedError(f"{k} is not supported yet")
-
-
 def _concat_outputs(outputs):
     """Per-batch model outputs (tensors, or lists/dicts of them) joined into numpy arrays of the same structure."""
     first = outputs[0]
@@ -190,13 +184,15 @@ class Trainer:
         return [f"output_{i + 1}" for i in range(len(y_pred))]
 
     def _build_outputs(self, names):
-        """Per-output losses, loss trackers and metrics, once the model's output structure is known."""
+        """Per-output losses, loss trackers and metrics, once the model's output structure is known. One output
+        given with nested specs logs as a plain single output ('loss', 'mae'), as in Keras 3."""
         self.output_names = names
         self.compiled_loss.build(names)
-        self._output_loss_trackers = [Mean(name=f"{n}_loss") for n, fn in zip(names, self.compiled_loss.fns)
-                                      if fn is not None]
+        single = len(names) == 1
+        self._output_loss_trackers = [] if single else [
+            Mean(name=f"{n}_loss") for n, fn in zip(names, self.compiled_loss.fns) if fn is not None]
         self.compiled_metrics = MultiCompileMetrics(self._metric_specs, self.compiled_loss.fns, names,
-                                                    self._weighted_specs)
+                                                    self._weighted_specs, prefixed=not single)
 
     def _per_output(self, data, what):
         """y / sample_weight for a model with several outputs as a list in output order (None where absent)."""
@@ -355,8 +351,9 @@ class Trainer:
             y = self._check_labels(x, y)
         return data_adapter.ArrayData((x, y, sample_weight), batch_size, device)
 
-    def _stream_data(self, x, y, sample_weight, steps, device, require_y=True, name="x"):
-        """A Dataset, generator or PyDataset as batches; the model is built on the first batch."""
+    def _stream_data(self, x, y, sample_weight, steps, device, require_y=True, name="x", class_weight=None):
+        """A Dataset, generator or PyDataset as batches; the model is built on the first batch. class_weight
+        turns into per-batch sample weights (times the batch's own)."""
         for arg, value in (("y", y), ("sample_weight", sample_weight)):
             if value is not None:
                 raise ValueError(f"`{arg}` must not be given when {name} is a dataset, generator or PyDataset: "
@@ -368,6 +365,8 @@ class Trainer:
                 raise ValueError(f"{name}: model '{self.model.name}' needs targets to compute its loss, so each "
                                  "batch must be a tuple (x, y) or (x, y, sample_weight); got x only")
             self._ensure_built(xb, device)
+            if class_weight is not None:
+                swb = class_weight_to_sample_weight(yb, class_weight, swb)
             return xb, self._check_labels(xb, yb), swb
 
         data = data_adapter.StreamData(x, device, steps, name, prepare)
@@ -381,7 +380,6 @@ class Trainer:
         """Trains for `epochs` epochs; returns the History callback (`.history`: per-epoch lists)."""
         self._require_compiled("fit")
         stream, val_stream = data_adapter.is_stream(x), data_adapter.is_stream(validation_data)
-        _unsupported(class_weight=class_weight if stream else None)
         steps_per_epoch = _steps(steps_per_epoch, "steps_per_epoch")
         validation_steps = _steps(validation_steps, "validation_steps")
         validate_now = _validation_epochs(validation_freq)
@@ -396,11 +394,11 @@ class Trainer:
             val = self._prepare(*data_adapter.unpack_validation(validation_data))
         elif validation_split:
             (x, y, sample_weight), val = data_adapter.split((x, y, sample_weight), validation_split)
-        if class_weight is not None:  # training data only, as in Keras
+        if class_weight is not None and not stream:  # training data only, as in Keras
             sample_weight = class_weight_to_sample_weight(y, class_weight, sample_weight)
         device = self._device()
         if stream:
-            train = self._stream_data(x, y, sample_weight, steps_per_epoch, device)
+            train = self._stream_data(x, y, sample_weight, steps_per_epoch, device, class_weight=class_weight)
             device = self._device()  # the model is built now
         else:
             train = self._data(x, y, sample_weight, batch_size, device)
