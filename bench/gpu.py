@@ -5,10 +5,11 @@
 - elementwise add of two 64M-float vectors, GB/s (12 bytes moved per element) and / copy
 - one Adam step over 10M float32 params, GB/s (28 bytes per param: read p, g, m, v and
   write p, m, v) and / copy; torch uses its fused Adam (its fastest)
-- the MLP step, the 1-element add overhead and the memory run, on the GPU, vs torch eager
+- the MLP step, the convnet step, the 1-element add overhead and the memory run, on the GPU, vs torch eager
 """
 import numpy as np
 
+import convnet_step
 import memory
 import mlp_step
 import overhead
@@ -113,5 +114,6 @@ def rows(ctx):
     yield Row("gpu adam 10M params / copy", "fraction", True, fraction(adam, roof), ("torch",))
 
     yield from mlp_step.rows(ctx, "cuda", peers=("torch",))
+    yield from convnet_step.rows(ctx, "cuda", peers=("torch",))
     yield from overhead.rows(ctx, "cuda")
     yield from memory.rows(ctx, "cuda", peers=("torch",))
