@@ -291,6 +291,24 @@ PYBIND11_MODULE(_core, m) {
     ops::optim_step(kind, var, grad, s1 ? &*s1 : nullptr, s2 ? &*s2 : nullptr, s3 ? &*s3 : nullptr, hp);
   });
 
+  // conv family: strides (2), pads (top, bottom, left, right), dilations (2), groups
+  auto conv_args = [](const std::array<int64_t, 2>& st, const std::array<int64_t, 4>& pads,
+                      const std::array<int64_t, 2>& dil, int64_t groups) { return ops::Conv2dArgs{st, pads, dil, groups}; };
+  m.def("conv2d", [=](const Tensor& x, const Tensor& w, const std::array<int64_t, 2>& st,
+                      const std::array<int64_t, 4>& pads, const std::array<int64_t, 2>& dil, int64_t groups) {
+    return ops::conv2d(x, w, conv_args(st, pads, dil, groups));
+  });
+  m.def("conv2d_backward_input", [=](const Tensor& gy, const Tensor& w, const Shape& x_shape,
+                                     const std::array<int64_t, 2>& st, const std::array<int64_t, 4>& pads,
+                                     const std::array<int64_t, 2>& dil, int64_t groups) {
+    return ops::conv2d_backward_input(gy, w, x_shape, conv_args(st, pads, dil, groups));
+  });
+  m.def("conv2d_backward_kernel", [=](const Tensor& x, const Tensor& gy, const Shape& w_shape,
+                                      const std::array<int64_t, 2>& st, const std::array<int64_t, 4>& pads,
+                                      const std::array<int64_t, 2>& dil, int64_t groups) {
+    return ops::conv2d_backward_kernel(x, gy, w_shape, conv_args(st, pads, dil, groups));
+  });
+
   m.def("cuda_compiled", &cuda_compiled);
   m.def("cuda_device_count", &cuda_device_count);
   m.def("blas_info", &blas_info);

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "conv_shape.h"  // conv family
 #include "dtype.h"
 #include "geometry.h"
 #include "op_codes.h"

@@ -44,6 +44,18 @@ Tensor softmax_xent_backward(const Tensor& logits, const Tensor& labels, const T
 void optim_step(int kind, Tensor& var, const Tensor& grad, Tensor* s1, Tensor* s2, Tensor* s3,
                 const std::array<double, 8>& hp);
 
+// conv.cpp (conv family): NHWC images, (kh, kw, c / groups, oc) kernels; pads are (top,
+// bottom, left, right). backward_input is also the transposed convolution.
+struct Conv2dArgs {
+  std::array<int64_t, 2> strides{1, 1};
+  std::array<int64_t, 4> pads{0, 0, 0, 0};
+  std::array<int64_t, 2> dilations{1, 1};
+  int64_t groups = 1;
+};
+Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dArgs& args);
+Tensor conv2d_backward_input(const Tensor& gy, const Tensor& w, const Shape& x_shape, const Conv2dArgs& args);
+Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& gy, const Shape& w_shape, const Conv2dArgs& args);
+
 // Helpers shared by the op files.
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);
 

@@ -10,9 +10,17 @@ from .lambda_layer import Lambda
 from .layer import Layer
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
                     dot, maximum, minimum, multiply, subtract)
+# conv family
+from .conv1d import Conv1D
+from .conv2d import Conv2D
+from .conv2d_transpose import Conv2DTranspose
+from .depthwise_conv2d import DepthwiseConv2D
+from .separable_conv2d import SeparableConv2D
 
 _CLASSES = {c.__name__: c for c in (Activation, Dense, Dropout, Flatten, InputLayer, Lambda, Add, Subtract, Multiply,
                                     Average, Maximum, Minimum, Concatenate, Dot)}
+_CLASSES.update({c.__name__: c for c in (Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,  # conv family
+                                         SeparableConv2D)})
 _MODULES = {"Functional": "keras.src.models.functional"}
 
 
@@ -39,3 +47,4 @@ def deserialize(config, custom_objects=None):
 __all__ = ["Layer", "Dense", "Activation", "Dropout", "Flatten", "InputLayer", "Input", "Lambda", "Add", "Subtract",
            "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract", "multiply", "average",
            "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize"]
+__all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D"]  # conv family

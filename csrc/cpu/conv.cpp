@@ -1,0 +1,154 @@
+// 2-D convolution on the CPU: im2col (NHWC patches) + the BLAS gemm of cpu/matmul.cpp, one
+// product per group (the gemm's batch axis walks the groups). The patch matrix of a chunk of
+// images is bounded (kChunkBytes), so memory stays small whatever the batch. 1x1 stride-1
+// convolutions use the image itself as the patch matrix. Every sum has a fixed order: the
+// col2im of the input gradient gathers per input pixel, the kernel gradient adds the chunks'
+// products in chunk order.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "cpu/kernels.h"
+#include "cpu/parallel.h"
+
+namespace kt {
+namespace cpu {
+namespace {
+
+constexpr int64_t kChunkBytes = 8 << 20;  // patch-matrix budget per chunk of images
+
+// Images per chunk: as many as fit the budget, at least one. Depends on the shape only.
+int64_t chunk_images(const ConvShape& s, size_t elem) {
+  const int64_t per_image = std::max<int64_t>(1, s.pixels() * s.patch() * (int64_t)elem);
+  return std::clamp<int64_t>(kChunkBytes / per_image, 1, std::max<int64_t>(s.n, 1));
+}
+
+// Patch rows of images [n0, n0 + nimg): row (img, oy, ox) holds [group][ky][kx][cg], zeros
+// where the window leaves the image.
+template <class T>
+void im2col(const ConvShape& s, const T* x, T* cols, int64_t n0, int64_t nimg) {
+  const int64_t cg = s.cg(), patch = s.patch();
+  parallel_for(nimg * s.oh, s.ow * patch, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t img = n0 + r / s.oh, oy = r % s.oh;
+      T* dst = cols + r * s.ow * patch;
+      for (int64_t ox = 0; ox < s.ow; ++ox)
+        for (int64_t g = 0; g < s.groups; ++g)
+          for (int64_t ky = 0; ky < s.kh; ++ky) {
+            const int64_t iy = s.in_y(oy, ky);
+            for (int64_t kx = 0; kx < s.kw; ++kx, dst += cg) {
+              const int64_t ix = s.in_x(ox, kx);
+              if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
+                std::fill(dst, dst + cg, T(0));
+              } else {
+                const T* src = x + ((img * s.h + iy) * s.w + ix) * s.c + g * cg;
+                if (cg == 1) *dst = *src;
+                else std::memcpy(dst, src, cg * sizeof(T));
+              }
+            }
+          }
+    }
+  });
+}
+
+// Input gradient of images [n0, n0 + nimg) from their patch-matrix gradient: each input
+// pixel gathers, in (ky, kx) order, the patch entries that read it. No two threads write
+// the same pixel, and the order does not depend on the threads.
+template <class T>
+void col2im(const ConvShape& s, const T* dcols, T* dx, int64_t n0, int64_t nimg) {
+  const int64_t cg = s.cg(), patch = s.patch();
+  parallel_for(nimg * s.h, s.w * s.c * s.kh * s.kw, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t img = r / s.h, iy = r % s.h;
+      T* row = dx + ((n0 + img) * s.h + iy) * s.w * s.c;
+      std::fill(row, row + s.w * s.c, T(0));
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const int64_t oy = s.out_y(iy, ky);
+        if (oy < 0) continue;
+        for (int64_t ix = 0; ix < s.w; ++ix)
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            const int64_t ox = s.out_x(ix, kx);
+            if (ox < 0) continue;
+            const T* src = dcols + ((img * s.oh + oy) * s.ow + ox) * patch + (ky * s.kw + kx) * cg;
+            T* dst = row + ix * s.c;
+            for (int64_t g = 0; g < s.groups; ++g, src += s.kg(), dst += cg)
+              for (int64_t i = 0; i < cg; ++i) dst[i] += src[i];
+          }
+      }
+    }
+  });
+}
+
+// out[m, oc] = patches[m, patch] @ w, group by group.
+template <class T>
+void gemm_forward(DType dt, const ConvShape& s, int64_t m, const T* cols, int64_t ld_cols, const T* w, T* out) {
+  gemm(dt, false, false, m, s.ocg(), s.kg(), cols, ld_cols, s.kg(), w, s.oc, s.ocg(), out, s.oc, s.ocg(), s.groups);
+}
+
+template <class T>
+void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w) {
+  if (s.pointwise()) return gemm_forward(dt, s, s.n * s.pixels(), x, s.c, w, out);
+  const int64_t chunk = chunk_images(s, sizeof(T));
+  std::vector<T> cols(chunk * s.pixels() * s.patch());
+  for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
+    const int64_t nimg = std::min(chunk, s.n - n0);
+    im2col(s, x, cols.data(), n0, nimg);
+    gemm_forward(dt, s, nimg * s.pixels(), cols.data(), s.patch(), w, out + n0 * s.pixels() * s.oc);
+  }
+}
+
+template <class T>
+void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T* w) {
+  // dpatches[m, group block] = gy[m, group's outputs] @ w_group^T
+  auto product = [&](int64_t m, const T* g, T* dcols, int64_t ld) {
+    gemm(dt, false, true, m, s.kg(), s.ocg(), g, s.oc, s.ocg(), w, s.oc, s.ocg(), dcols, ld, s.kg(), s.groups);
+  };
+  if (s.pointwise()) return product(s.n * s.pixels(), gy, dx, s.c);
+  const int64_t chunk = chunk_images(s, sizeof(T));
+  std::vector<T> dcols(chunk * s.pixels() * s.patch());
+  for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
+    const int64_t nimg = std::min(chunk, s.n - n0);
+    product(nimg * s.pixels(), gy + n0 * s.pixels() * s.oc, dcols.data(), s.patch());
+    col2im(s, dcols.data(), dx, n0, nimg);
+  }
+}
+
+template <class T>
+void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T* gy) {
+  // dw_group[kg, ocg] = patches_group^T @ gy_group, summed over the chunks in order.
+  auto product = [&](int64_t m, const T* cols, int64_t ld, const T* g, T* dst) {
+    gemm(dt, true, false, s.kg(), s.ocg(), m, cols, ld, s.kg(), g, s.oc, s.ocg(), dst, s.oc, s.ocg(), s.groups);
+  };
+  const int64_t wn = s.kg() * s.oc;
+  if (s.pointwise()) return product(s.n * s.pixels(), x, s.c, gy, dw);
+  const int64_t chunk = chunk_images(s, sizeof(T));
+  std::vector<T> cols(chunk * s.pixels() * s.patch()), part(s.n > chunk ? wn : 0);
+  for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
+    const int64_t nimg = std::min(chunk, s.n - n0);
+    im2col(s, x, cols.data(), n0, nimg);
+    const T* g = gy + n0 * s.pixels() * s.oc;
+    if (n0 == 0) {
+      product(nimg * s.pixels(), cols.data(), s.patch(), g, dw);
+    } else {
+      product(nimg * s.pixels(), cols.data(), s.patch(), g, part.data());
+      for (int64_t i = 0; i < wn; ++i) dw[i] += part[i];
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d_forward(DType dt, const ConvShape& s, void* out, const void* x, const void* w) {
+  KT_DISPATCH_FLOAT(dt, T, forward_t<T>(dt, s, (T*)out, (const T*)x, (const T*)w));
+}
+
+void conv2d_backward_input(DType dt, const ConvShape& s, void* dx, const void* gy, const void* w) {
+  KT_DISPATCH_FLOAT(dt, T, backward_input_t<T>(dt, s, (T*)dx, (const T*)gy, (const T*)w));
+}
+
+void conv2d_backward_kernel(DType dt, const ConvShape& s, void* dw, const void* x, const void* gy) {
+  KT_DISPATCH_FLOAT(dt, T, backward_kernel_t<T>(dt, s, (T*)dw, (const T*)x, (const T*)gy));
+}
+
+}  // namespace cpu
+}  // namespace kt
