@@ -3,11 +3,18 @@ from .ops.activations import (elu, gelu, hard_sigmoid, leaky_relu, log_softmax, 
                               softmax, softplus, softsign, swish, tanh)
 from .ops.losses import (sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
                          sparse_softmax_cross_entropy_with_logits)
+# pool and norm family
+from .ops.norm import (batch_norm_inference, batch_norm_training, batch_normalization, layer_normalization,
+                       moments)
+from .ops.pool import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d
 
 
 __all__ = ["elu", "gelu", "hard_sigmoid", "leaky_relu", "log_softmax", "relu", "relu6", "selu", "sigmoid", "silu",
            "softmax", "softplus", "softsign", "swish", "tanh", "sigmoid_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits", "l2_loss"]
+# pool and norm family
+__all__ += ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "max_pool", "avg_pool", "batch_normalization",
+            "moments", "batch_norm_training", "batch_norm_inference", "layer_normalization"]
 
 
 def l2_loss(t):
