@@ -309,6 +309,17 @@ PYBIND11_MODULE(_core, m) {
     return ops::conv2d_backward_kernel(x, gy, w_shape, conv_args(st, pads, dil, groups));
   });
 
+  // pool and norm family
+  m.def("max_pool2d", &ops::max_pool2d);
+  m.def("max_pool2d_backward", &ops::max_pool2d_backward);
+  m.def("avg_pool2d", &ops::avg_pool2d);
+  m.def("avg_pool2d_backward", &ops::avg_pool2d_backward);
+  m.def("batch_norm_stats", &ops::batch_norm_stats);
+  m.def("batch_norm_apply", &ops::batch_norm_apply);
+  m.def("batch_norm_backward", &ops::batch_norm_backward);
+  m.def("layer_norm", &ops::layer_norm);
+  m.def("layer_norm_backward", &ops::layer_norm_backward);
+
   m.def("cuda_compiled", &cuda_compiled);
   m.def("cuda_device_count", &cuda_device_count);
   m.def("blas_info", &blas_info);

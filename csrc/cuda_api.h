@@ -8,6 +8,7 @@
 #include "dtype.h"
 #include "geometry.h"
 #include "op_codes.h"
+#include "pool_geom.h"  // pool family
 
 namespace kt {
 namespace cuda {

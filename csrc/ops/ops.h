@@ -2,6 +2,7 @@
 // the inputs' device, and calls the kernel of that device (cpu:: or cuda::, same contract).
 #pragma once
 #include <array>
+#include <optional>  // norm family
 #include <utility>
 #include <vector>
 
@@ -55,6 +56,28 @@ struct Conv2dArgs {
 Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dArgs& args);
 Tensor conv2d_backward_input(const Tensor& gy, const Tensor& w, const Shape& x_shape, const Conv2dArgs& args);
 Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& gy, const Shape& w_shape, const Conv2dArgs& args);
+
+// pool.cpp (pool family): NHWC, TensorFlow "valid" / "same" padding. max_pool2d returns the
+// output and, when argmax is true, the int32 argmax (flat h * W + w) that its backward takes.
+using Window2 = std::array<int64_t, 2>;
+std::vector<Tensor> max_pool2d(const Tensor& x, const Window2& pool, const Window2& strides, bool same, bool argmax);
+Tensor max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const Shape& input_shape, const Window2& pool,
+                           const Window2& strides, bool same);
+Tensor avg_pool2d(const Tensor& x, const Window2& pool, const Window2& strides, bool same);
+Tensor avg_pool2d_backward(const Tensor& dy, const Shape& input_shape, const Window2& pool, const Window2& strides,
+                           bool same);
+
+// norm.cpp (norm family): batch norm over the last axis (channels) of x, every other axis
+// reduced; layer norm over the trailing axes from begin_axis. Statistics have x's dtype.
+std::vector<Tensor> batch_norm_stats(const Tensor& x);  // {mean, biased variance}
+Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const std::optional<Tensor>& gamma,
+                        const std::optional<Tensor>& beta, double eps);
+std::vector<Tensor> batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& mean, const Tensor& var,
+                                        const std::optional<Tensor>& gamma, double eps);  // {dx, dgamma, dbeta}
+std::vector<Tensor> layer_norm(const Tensor& x, const std::optional<Tensor>& gamma, const std::optional<Tensor>& beta,
+                               int64_t begin_axis, double eps);  // {y, mean, rstd}
+std::vector<Tensor> layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& mean, const Tensor& rstd,
+                                        const std::optional<Tensor>& gamma, int64_t begin_axis);  // {dx, dgamma, dbeta}
 
 // Helpers shared by the op files.
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);

@@ -11,6 +11,10 @@ from .math import (abs, add, ceil, clip, clip_by_value, cos, divide, equal, erf,
                    logical_or, maximum, minimum, mod, multiply, negative, not_equal, pow, reciprocal, round, rsqrt,
                    sign, sin, sqrt, square, subtract, where)
 from .operators import install as _install
+# pool and norm family
+from .norm import (batch_norm_inference, batch_norm_training, batch_normalization, layer_normalization,  # noqa: F401
+                   moments)
+from .pool import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d  # noqa: F401
 from .reduce import (argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
                      reduce_prod, reduce_std, reduce_sum, reduce_variance)
 from .shape import (boolean_mask, broadcast_to, concat, expand_dims, flatten, gather, getitem, identity, one_hot, pad,

@@ -17,10 +17,31 @@ from .conv2d_transpose import Conv2DTranspose
 from .depthwise_conv2d import DepthwiseConv2D
 from .separable_conv2d import SeparableConv2D
 
+# pool and norm family
+from .average_pooling1d import AveragePooling1D
+from .average_pooling2d import AveragePooling2D
+from .batch_normalization import BatchNormalization
+from .global_average_pooling1d import GlobalAveragePooling1D
+from .global_average_pooling2d import GlobalAveragePooling2D
+from .global_max_pooling1d import GlobalMaxPooling1D
+from .global_max_pooling2d import GlobalMaxPooling2D
+from .layer_normalization import LayerNormalization
+from .max_pooling1d import MaxPooling1D
+from .max_pooling2d import MaxPooling2D
+
+# Keras' short aliases
+MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+
 _CLASSES = {c.__name__: c for c in (Activation, Dense, Dropout, Flatten, InputLayer, Lambda, Add, Subtract, Multiply,
                                     Average, Maximum, Minimum, Concatenate, Dot)}
 _CLASSES.update({c.__name__: c for c in (Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,  # conv family
                                          SeparableConv2D)})
+# pool and norm family
+_CLASSES.update({c.__name__: c for c in (MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
+                                         GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+                                         GlobalMaxPooling2D, BatchNormalization, LayerNormalization)})
 _MODULES = {"Functional": "keras.src.models.functional"}
 
 
@@ -48,3 +69,9 @@ __all__ = ["Layer", "Dense", "Activation", "Dropout", "Flatten", "InputLayer", "
            "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract", "multiply", "average",
            "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize"]
 __all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D"]  # conv family
+
+# pool and norm family
+__all__ += ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
+            "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization",
+            "LayerNormalization", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D",
+            "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D"]

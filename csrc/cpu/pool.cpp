@@ -1,0 +1,153 @@
+// 2-D max and average pooling over compact NHWC tensors, and their backward passes written as
+// gathers over input pixels (each input gradient sums its covering windows in a fixed order).
+// Threads take whole rows; the innermost loops run over channels, contiguous, so they vectorise.
+#include "cpu/kernels.h"
+#include "cpu/parallel.h"
+
+namespace kt {
+namespace cpu {
+namespace {
+
+// The first maximum wins; a NaN replaces a number and then stays (as in the reductions).
+// Bitwise operators keep the test branch-free, so the channel loop vectorises.
+template <class T>
+inline bool beats(T v, T best) {
+  return (v > best) | ((v != v) & (best == best));
+}
+
+template <class T, bool ARG>
+void max_pool_t(const PoolGeom& g, T* out, int32_t* arg, const T* in) {
+  const int64_t C = g.c;
+  parallel_for(g.n * g.oh, g.ow * g.kh * g.kw * C, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t n = t / g.oh, r = t % g.oh;
+      int64_t h0, h1;
+      g.rows(r, &h0, &h1);
+      const T* img = in + n * g.h * g.w * C;
+      for (int64_t q = 0; q < g.ow; ++q) {
+        int64_t w0, w1;
+        g.cols(q, &w0, &w1);
+        T* y = out + (t * g.ow + q) * C;
+        int32_t* a = ARG ? arg + (t * g.ow + q) * C : nullptr;
+        const T* first = img + (h0 * g.w + w0) * C;
+        for (int64_t c = 0; c < C; ++c) y[c] = first[c];
+        if constexpr (ARG)
+          for (int64_t c = 0; c < C; ++c) a[c] = (int32_t)(h0 * g.w + w0);
+        for (int64_t i = h0; i < h1; ++i)
+          for (int64_t j = i == h0 ? w0 + 1 : w0; j < w1; ++j) {
+            const T* p = img + (i * g.w + j) * C;
+            const int32_t pos = (int32_t)(i * g.w + j);
+            for (int64_t c = 0; c < C; ++c) {
+              const bool take = beats(p[c], y[c]);
+              y[c] = take ? p[c] : y[c];
+              if constexpr (ARG) a[c] = take ? pos : a[c];
+            }
+          }
+      }
+    }
+  });
+}
+
+// Each input pixel adds the gradients of the windows whose maximum it was, in window order.
+template <class T>
+void max_pool_backward_t(const PoolGeom& g, T* dx, const T* dy, const int32_t* arg) {
+  const int64_t C = g.c;
+  const int64_t per_row = g.w * C * ((g.kh + g.sh - 1) / g.sh) * ((g.kw + g.sw - 1) / g.sw);
+  parallel_for(g.n * g.h, per_row, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t n = t / g.h, i = t % g.h;
+      int64_t r0, r1;
+      g.rows_covering(i, &r0, &r1);
+      for (int64_t j = 0; j < g.w; ++j) {
+        T* d = dx + (t * g.w + j) * C;
+        for (int64_t c = 0; c < C; ++c) d[c] = T(0);
+        int64_t q0, q1;
+        g.cols_covering(j, &q0, &q1);
+        const int32_t pos = (int32_t)(i * g.w + j);
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t q = q0; q < q1; ++q) {
+            const int64_t o = ((n * g.oh + r) * g.ow + q) * C;
+            const int32_t* a = arg + o;
+            const T* gy = dy + o;
+            for (int64_t c = 0; c < C; ++c) d[c] += a[c] == pos ? gy[c] : T(0);
+          }
+      }
+    }
+  });
+}
+
+// Sum of the valid elements (row by row) divided by their count, as TensorFlow and Keras.
+template <class T>
+void avg_pool_t(const PoolGeom& g, T* out, const T* in) {
+  const int64_t C = g.c;
+  parallel_for(g.n * g.oh, g.ow * g.kh * g.kw * C, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t n = t / g.oh, r = t % g.oh;
+      int64_t h0, h1;
+      g.rows(r, &h0, &h1);
+      const T* img = in + n * g.h * g.w * C;
+      for (int64_t q = 0; q < g.ow; ++q) {
+        int64_t w0, w1;
+        g.cols(q, &w0, &w1);
+        T* y = out + (t * g.ow + q) * C;
+        for (int64_t c = 0; c < C; ++c) y[c] = T(0);
+        for (int64_t i = h0; i < h1; ++i)
+          for (int64_t j = w0; j < w1; ++j) {
+            const T* p = img + (i * g.w + j) * C;
+            for (int64_t c = 0; c < C; ++c) y[c] += p[c];
+          }
+        const T cnt = T((h1 - h0) * (w1 - w0));
+        for (int64_t c = 0; c < C; ++c) y[c] = y[c] / cnt;
+      }
+    }
+  });
+}
+
+template <class T>
+void avg_pool_backward_t(const PoolGeom& g, T* dx, const T* dy) {
+  const int64_t C = g.c;
+  const int64_t per_row = g.w * C * ((g.kh + g.sh - 1) / g.sh) * ((g.kw + g.sw - 1) / g.sw);
+  parallel_for(g.n * g.h, per_row, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t n = t / g.h, i = t % g.h;
+      int64_t r0, r1;
+      g.rows_covering(i, &r0, &r1);
+      for (int64_t j = 0; j < g.w; ++j) {
+        T* d = dx + (t * g.w + j) * C;
+        for (int64_t c = 0; c < C; ++c) d[c] = T(0);
+        int64_t q0, q1;
+        g.cols_covering(j, &q0, &q1);
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t q = q0; q < q1; ++q) {
+            const T cnt = T(g.count(r, q));
+            const T* gy = dy + ((n * g.oh + r) * g.ow + q) * C;
+            for (int64_t c = 0; c < C; ++c) d[c] += gy[c] / cnt;
+          }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void max_pool2d(DType dt, const PoolGeom& g, void* out, int32_t* argmax, const void* in) {
+  KT_DISPATCH_FLOAT(dt, T, {
+    if (argmax) max_pool_t<T, true>(g, (T*)out, argmax, (const T*)in);
+    else max_pool_t<T, false>(g, (T*)out, nullptr, (const T*)in);
+  });
+}
+
+void max_pool2d_backward(DType dt, const PoolGeom& g, void* dx, const void* dy, const int32_t* argmax) {
+  KT_DISPATCH_FLOAT(dt, T, max_pool_backward_t<T>(g, (T*)dx, (const T*)dy, argmax));
+}
+
+void avg_pool2d(DType dt, const PoolGeom& g, void* out, const void* in) {
+  KT_DISPATCH_FLOAT(dt, T, avg_pool_t<T>(g, (T*)out, (const T*)in));
+}
+
+void avg_pool2d_backward(DType dt, const PoolGeom& g, void* dx, const void* dy) {
+  KT_DISPATCH_FLOAT(dt, T, avg_pool_backward_t<T>(g, (T*)dx, (const T*)dy));
+}
+
+}  // namespace cpu
+}  // namespace kt

@@ -1,0 +1,10 @@
+"""GlobalMaxPooling1D: the maximum over the steps of each channel."""
+from .base_global_pooling import BaseGlobalPooling
+
+
+class GlobalMaxPooling1D(BaseGlobalPooling):
+    pool_dimensions = 1
+    pool_mode = "max"
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(data_format=data_format, keepdims=keepdims, **kwargs)
