@@ -21,7 +21,9 @@ class TensorShape(tuple):
 
 class Tensor:
     # _logits: ("softmax" | "sigmoid", input) on activation outputs, so losses can fuse (as tf.keras).
-    __slots__ = ("_t", "_node", "_logits", "__weakref__")
+    # _keras_mask: the Keras mask (bool, (batch, time)) a layer attached; unset means no mask, so read it
+    # with getattr(t, "_keras_mask", None).
+    __slots__ = ("_t", "_node", "_logits", "_keras_mask", "__weakref__")
 
     def __init__(self, value, dtype=None):
         from .ops.core import convert

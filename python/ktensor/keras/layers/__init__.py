@@ -10,9 +10,27 @@ from .lambda_layer import Lambda
 from .layer import Layer
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
                     dot, maximum, minimum, multiply, subtract)
+# shapes family
+from .cropping1d import Cropping1D
+from .cropping2d import Cropping2D
+from .embedding import Embedding
+from .masking import Masking
+from .permute import Permute
+from .repeat_vector import RepeatVector
+from .reshape import Reshape
+from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from .time_distributed import TimeDistributed
+from .up_sampling1d import UpSampling1D
+from .up_sampling2d import UpSampling2D
+from .zero_padding1d import ZeroPadding1D
+from .zero_padding2d import ZeroPadding2D
 
 _CLASSES = {c.__name__: c for c in (Activation, Dense, Dropout, Flatten, InputLayer, Lambda, Add, Subtract, Multiply,
                                     Average, Maximum, Minimum, Concatenate, Dot)}
+# shapes family: shape layers, Embedding, Masking, SpatialDropout, TimeDistributed
+_CLASSES.update({c.__name__: c for c in (Cropping1D, Cropping2D, Embedding, Masking, Permute, RepeatVector, Reshape,
+                                         SpatialDropout1D, SpatialDropout2D, TimeDistributed, UpSampling1D,
+                                         UpSampling2D, ZeroPadding1D, ZeroPadding2D)})
 _MODULES = {"Functional": "keras.src.models.functional"}
 
 
@@ -39,3 +57,6 @@ def deserialize(config, custom_objects=None):
 __all__ = ["Layer", "Dense", "Activation", "Dropout", "Flatten", "InputLayer", "Input", "Lambda", "Add", "Subtract",
            "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract", "multiply", "average",
            "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize"]
+__all__ += ["Cropping1D", "Cropping2D", "Embedding", "Masking", "Permute", "RepeatVector", "Reshape",  # shapes family
+            "SpatialDropout1D", "SpatialDropout2D", "TimeDistributed", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+            "ZeroPadding2D"]
