@@ -49,7 +49,9 @@ class TimeDistributed(Layer):
     def get_config(self):
         from . import serialize
 
-        return {**super().get_config(), "layer": serialize(self.layer)}
+        inner = serialize(self.layer)
+        inner.pop("build_config", None)  # build() rebuilds the inner layer from this layer's input shape
+        return {**super().get_config(), "layer": inner}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -219,6 +219,7 @@ class Functional(Model):
     def from_config(cls, config, custom_objects=None):
         from ..layers import deserialize
 
+        config = strip_keras_mask_nodes(config)
         layers, pending = {}, []
         for lc in config["layers"]:
             lc = dict(lc)
@@ -283,6 +284,72 @@ class Functional(Model):
 
         return cls(structure(config["input_layers"]), structure(config["output_layers"]), name=config.get("name"),
                    trainable=config.get("trainable", True))
+
+
+def _is_keras_tensor_config(c):
+    return isinstance(c, dict) and c.get("class_name") == "__keras_tensor__"
+
+
+def _histories(struct, out):
+    """The layer names that the __keras_tensor__ entries of a nested config refer to."""
+    if _is_keras_tensor_config(struct):
+        out.add(struct["config"]["keras_history"][0])
+    elif isinstance(struct, dict):
+        for v in struct.values():
+            _histories(v, out)
+    elif isinstance(struct, (list, tuple)):
+        for v in struct:
+            _histories(v, out)
+    return out
+
+
+def strip_keras_mask_nodes(config):
+    """A functional config without the mask plumbing Keras 3 writes: a layer that received its input's mask
+    has it as a `mask` (or `<arg>_mask`) keyword naming a tensor, often made by an op node such as NotEqual
+    (the Embedding's mask_zero). Here masks ride on the tensors at run time (`_keras_mask`), so those
+    keywords are dropped, and op nodes (module keras.src.ops...) that nothing else uses any more with them.
+    Nested functional configs are handled too; other configs come back unchanged."""
+    if not isinstance(config, dict):
+        return config
+    if isinstance(config.get("config"), dict) and "class_name" in config:  # a serialized layer or model
+        return {**config, "config": strip_keras_mask_nodes(config["config"])}
+    if "input_layers" not in config:  # a Sequential (its layers may nest functional models) or a leaf layer
+        if isinstance(config.get("layers"), list):
+            return {**config, "layers": [strip_keras_mask_nodes(lc) for lc in config["layers"]]}
+        return config
+    layer_configs = []
+    for lc in config["layers"]:
+        lc = strip_keras_mask_nodes(lc)
+        nodes = []
+        for node in lc.get("inbound_nodes", []):
+            if isinstance(node, dict) and isinstance(node.get("kwargs"), dict):
+                kwargs = {k: v for k, v in node["kwargs"].items()
+                          if not ((k == "mask" or k.endswith("_mask")) and _histories(v, set()))}
+                node = {**node, "kwargs": kwargs}
+            nodes.append(node)
+        if "inbound_nodes" in lc:
+            lc["inbound_nodes"] = nodes
+        layer_configs.append(lc)
+    while True:  # drop unused op nodes (an op chain may feed only a mask)
+        used = _histories([lc.get("inbound_nodes", []) for lc in layer_configs], set())
+        used |= {h[0] for h in _flat_histories(config.get("output_layers"))}
+        dead = [lc for lc in layer_configs if str(lc.get("module", "")).startswith("keras.src.ops")
+                and (lc.get("name") or lc.get("config", {}).get("name")) not in used]
+        if not dead:
+            break
+        layer_configs = [lc for lc in layer_configs if all(lc is not d for d in dead)]
+    return {**config, "layers": layer_configs}
+
+
+def _flat_histories(spec):
+    """[name, node, tensor] triples of an input_layers / output_layers spec."""
+    if isinstance(spec, dict):
+        return [h for v in spec.values() for h in _flat_histories(v)]
+    if isinstance(spec, (list, tuple)) and len(spec) == 3 and isinstance(spec[0], str):
+        return [spec]
+    if isinstance(spec, (list, tuple)):
+        return [h for v in spec for h in _flat_histories(v)]
+    return []
 
 
 def _adjust_rank(t, ref):
