@@ -86,6 +86,7 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self.built = True
+        self.supports_masking = True  # a masked tensor fed to a nested model keeps its mask
         output = KerasTensor(self.batch_shape, self.dtype, name=self.name, history=(self, 0, 0))
         self._inbound_nodes.append(Node(self, None, {}, [output]))  # `self.output` reads it
 

@@ -343,13 +343,15 @@ class Layer:
             self.add_loss(self.activity_regularizer(outputs))
         if self.supports_masking:
             self._set_mask_metadata(inputs, outputs, previous_mask)
-        elif previous_mask is not None and self._warns_on_dropped_mask:
+        elif previous_mask is not None and self._warns_on_dropped_mask and not self._call_takes_mask():
             warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
                           "attached to it. However, this layer does not support masking and will therefore destroy "
                           "the mask information. Downstream layers will not see the mask.", stacklevel=2)
         return outputs
 
-    _warns_on_dropped_mask = True  # models set False: their outputs carry the masks their layers made
+    # Whether a mask this layer neither consumes (call() takes no `mask`) nor passes on deserves a warning;
+    # models set False: their outputs carry the masks their layers made.
+    _warns_on_dropped_mask = True
 
     def _set_mask_metadata(self, inputs, outputs, previous_mask):
         """Attaches compute_mask's result to the outputs that have no mask yet (Keras 3)."""
