@@ -211,3 +211,26 @@ def test_mask_survives_save_and_load(tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.keras", custom_objects={"MaskedMean": MaskedMean})
     np.testing.assert_allclose(loaded.predict(IDS, verbose=0), model.predict(IDS, verbose=0), rtol=1e-6)
     np.testing.assert_array_equal(loaded.layers[-1].seen[-1], IDS != 0)
+
+
+def test_losses_skip_masked_steps():
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((5,), dtype="int32"), layers.Embedding(9, 3, mask_zero=True),
+                              layers.Dense(2)])
+    model.compile("sgd", "mse")
+    target = np.random.default_rng(0).normal(size=(3, 5, 2)).astype("float32")
+    pred = model.predict(IDS, verbose=0)
+    mask = IDS != 0
+    per_step = ((pred - target) ** 2).mean(-1)
+    np.testing.assert_allclose(model.evaluate(IDS, target, verbose=0), per_step[mask].mean(), rtol=1e-5)
+    sw = np.array([1.0, 2.0, 0.5], "float32")
+    want = (per_step * sw[:, None] * mask).sum() / mask.sum()
+    np.testing.assert_allclose(model.evaluate(IDS, target, sample_weight=sw, verbose=0), want, rtol=1e-5)
+    y = kt.constant(pred)
+    y._keras_mask = kt.constant(mask)
+    got = keras.losses.MeanSquaredError(reduction="sum")(target, y).numpy()
+    np.testing.assert_allclose(got, per_step[mask].sum(), rtol=1e-5)
+    # padding steps do not train: changing their targets changes nothing
+    target2 = target.copy()
+    target2[~mask] = 100.0
+    np.testing.assert_allclose(model.evaluate(IDS, target2, verbose=0), per_step[mask].mean(), rtol=1e-5)
