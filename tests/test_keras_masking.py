@@ -234,3 +234,26 @@ def test_losses_skip_masked_steps():
     target2 = target.copy()
     target2[~mask] = 100.0
     np.testing.assert_allclose(model.evaluate(IDS, target2, verbose=0), per_step[mask].mean(), rtol=1e-5)
+
+
+def test_merge_layers_combine_masks():
+    ma = np.array([[True, True, False], [True, False, False]])
+    mb = np.array([[True, False, True], [True, True, False]])
+    a = kt.constant(np.ones((2, 3, 4), "float32"))
+    a._keras_mask = kt.constant(ma)
+    b = kt.constant(np.ones((2, 3, 4), "float32"))
+    b._keras_mask = kt.constant(mb)
+    c = kt.constant(np.ones((2, 3, 4), "float32"))  # unmasked
+    np.testing.assert_array_equal(layers.Add()([a, b])._keras_mask.numpy(), ma & mb)
+    np.testing.assert_array_equal(layers.Multiply()([a, c])._keras_mask.numpy(), ma)
+    assert getattr(layers.Add()([c, c]), "_keras_mask", None) is None
+    np.testing.assert_array_equal(layers.Concatenate()([a, c])._keras_mask.numpy(), ma | True)
+    np.testing.assert_array_equal(layers.Concatenate(axis=1)([a, b])._keras_mask.numpy(),
+                                  np.concatenate([ma, mb], axis=1))
+    assert getattr(layers.Dot(axes=2)([a, b]), "_keras_mask", None) is None
+    # in a functional model, two masked branches merge
+    inp = keras.Input((5,), dtype="int32")
+    e = layers.Embedding(9, 4, mask_zero=True)(inp)
+    consumer = MaskedMean()
+    keras.Model(inp, consumer(layers.Add()([layers.Dense(4)(e), e])))(IDS)
+    np.testing.assert_array_equal(consumer.seen[-1], IDS != 0)
