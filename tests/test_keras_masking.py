@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import cuda_only
 
 import ktensor as kt
 from ktensor import keras
@@ -257,3 +258,14 @@ def test_merge_layers_combine_masks():
     consumer = MaskedMean()
     keras.Model(inp, consumer(layers.Add()([layers.Dense(4)(e), e])))(IDS)
     np.testing.assert_array_equal(consumer.seen[-1], IDS != 0)
+
+
+@cuda_only
+def test_masks_on_cuda():
+    with kt.device("cuda"):
+        consumer = MaskedMean()
+        model = keras.Sequential([keras.Input((5,), dtype="int32"), layers.Embedding(9, 4, mask_zero=True),
+                                  layers.Dense(3), consumer])
+        y = model(IDS)
+        assert y.device.startswith("cuda")
+        np.testing.assert_array_equal(consumer.seen[-1], IDS != 0)

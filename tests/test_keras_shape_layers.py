@@ -1,10 +1,14 @@
 """Shape layers, Embedding, SpatialDropout and TimeDistributed: the shared layer check, numpy references
 on odd shapes, gradients, clear errors, and a .keras round trip (ours and one written by Keras 3)."""
+import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import gradcheck
+from helpers import cuda_only, gradcheck, parity
 from layer_helper import run_layer_test
 
 import ktensor as kt
@@ -12,6 +16,7 @@ from ktensor import keras
 from ktensor.keras import layers
 
 FIXTURES = Path(__file__).parent / "fixtures"
+HAVE_KERAS = importlib.util.find_spec("keras") is not None
 
 
 def _x(shape, seed=0, dtype="float32"):
@@ -341,3 +346,56 @@ def test_keras_written_shape_layers_load():
     e = np.load(FIXTURES / "keras_shapes_expected.npz")
     m = keras.models.load_model(FIXTURES / "keras_shapes.keras")
     np.testing.assert_allclose(m.predict(e["ids"], verbose=0), e["y"], rtol=1e-5, atol=1e-5)
+
+
+_KERAS_CHECK = """
+import sys, numpy as np, keras
+ids = np.load(sys.argv[1])
+for path in sys.argv[2:]:
+    m = keras.models.load_model(path)
+    d = float(np.abs(m.predict(ids, verbose=0) - np.load(sys.argv[1][:-4] + '_y.npy')).max())
+    assert d < 1e-5, (path, d)
+print('ok')
+"""
+
+
+@pytest.mark.skipif(not HAVE_KERAS, reason="keras is not installed")
+@pytest.mark.filterwarnings("ignore:Layer .* does not support masking")
+def test_ktensor_shape_layer_files_load_in_real_keras(tmp_path):
+    m = _shapes_model()
+    ids = np.random.default_rng(0).integers(0, 13, size=(4, 6))
+    m.compile("adam", "mse")
+    m.fit(ids, _x((4, 2, 3)), epochs=1, verbose=0)
+    np.save(tmp_path / "ids.npy", ids)
+    np.save(tmp_path / "ids_y.npy", m.predict(ids, verbose=0))
+    paths = [str(tmp_path / "m.keras"), str(tmp_path / "m.h5")]
+    for p in paths:
+        m.save(p)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    r = subprocess.run([sys.executable, "-c", _KERAS_CHECK, str(tmp_path / "ids.npy"), *paths], env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+
+
+# -- CPU / CUDA parity (skips without a GPU) --
+@cuda_only
+def test_cuda_parity():
+    x = _x((3, 7, 5, 2))
+    parity(lambda t: kt.repeat(t, 3, axis=1), [x])
+    for make in (lambda: layers.UpSampling2D((2, 3), interpolation="bilinear"), lambda: layers.UpSampling2D(),
+                 lambda: layers.ZeroPadding2D(((1, 0), (2, 1))), lambda: layers.Cropping2D(((1, 2), (0, 1))),
+                 lambda: layers.Permute((3, 1, 2)), lambda: layers.Reshape((-1, 2)),
+                 lambda: layers.TimeDistributed(layers.Dense(3, kernel_initializer=keras.initializers.RandomUniform(
+                     seed=2)))):
+        parity(lambda t: make()(t), [x])
+    ids = np.random.default_rng(0).integers(0, 13, size=(7, 3))
+    table = keras.initializers.RandomUniform(seed=5)
+    parity(lambda i: layers.Embedding(13, 5, embeddings_initializer=table)(i), [ids], grad=False)
+    with kt.device("cuda"):
+        layer = layers.Embedding(7, 3, name="emb_cuda")
+        with pytest.raises(IndexError, match="index 9 is out of range for input_dim=7"):
+            layer(np.array([[1, 9]]))
+        drop = layers.SpatialDropout2D(0.5, seed=4)
+        got = drop(np.ones((2, 3, 3, 5), "float32"), training=True)
+        assert got.device.startswith("cuda")
