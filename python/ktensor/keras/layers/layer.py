@@ -40,15 +40,22 @@ def get_mask(x):
     return getattr(x, "_keras_mask", None)
 
 
+def _leaves(x):
+    """The leaves of a nested list / tuple / dict, in order (a single value as a list of one)."""
+    if isinstance(x, (list, tuple)):
+        return [t for e in x for t in _leaves(e)]
+    if isinstance(x, dict):
+        return [t for k in x for t in _leaves(x[k])]
+    return [x]
+
+
 def _masks_of(inputs):
     """The mask of a tensor, or the structure of masks of several inputs (None when none has one)."""
     if isinstance(inputs, kt.Tensor):
         return getattr(inputs, "_keras_mask", None)
-    if isinstance(inputs, (list, tuple, dict)):
-        from .input_layer import flatten, map_structure
-
-        if any(get_mask(t) is not None for t in flatten(inputs)):
-            return map_structure(get_mask, inputs)
+    if isinstance(inputs, (list, tuple, dict)) and any(get_mask(t) is not None for t in _leaves(inputs)):
+        from .input_layer import map_structure
+        return map_structure(get_mask, inputs)
     return None
 
 
@@ -106,6 +113,10 @@ def _is_symbolic(inputs):
 
 
 class Layer:
+    # Whether compute_mask runs after call() to attach the output mask (Keras 3); layers that pass masks
+    # on set it True in __init__.
+    supports_masking = False
+
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
                  **kwargs):
         unknown = sorted(set(kwargs) - set(_LEGACY_KWARGS))
@@ -127,8 +138,8 @@ class Layer:
         self._device = None
         self._build_shape = None
         self._input_shape_arg = None
-        # Keras 3: a layer that overrides compute_mask supports masking; others opt in by setting it.
-        self._supports_masking = type(self).compute_mask is not Layer.compute_mask
+        if type(self).compute_mask is not Layer.compute_mask and not type(self).supports_masking:
+            self.supports_masking = True  # Keras 3: overriding compute_mask turns masking on
         if kwargs.get("batch_input_shape") is not None:
             self._input_shape_arg = tuple(kwargs["batch_input_shape"])
         elif kwargs.get("input_shape") is not None:
@@ -149,15 +160,6 @@ class Layer:
         object.__setattr__(self, name, value)
 
     # -- configuration --
-    @property
-    def supports_masking(self):
-        """Whether compute_mask runs after call() to attach the output mask (Keras 3)."""
-        return self.__dict__.get("_supports_masking", False)
-
-    @supports_masking.setter
-    def supports_masking(self, value):
-        self.__dict__["_supports_masking"] = bool(value)
-
     def compute_mask(self, inputs, mask=None):
         """The mask of the outputs: by default the input mask, passed through when supports_masking."""
         return mask if self.supports_masking else None
@@ -314,7 +316,7 @@ class Layer:
         if not isinstance(inputs, kt.Tensor) and _is_symbolic(inputs):
             return self._symbolic_call(inputs, args, kwargs)
         inputs = _to_tensor(inputs)
-        input_mask = _masks_of(inputs)
+        input_mask = getattr(inputs, "_keras_mask", None) if isinstance(inputs, kt.Tensor) else _masks_of(inputs)
         if self.autocast and isinstance(inputs, kt.Tensor) and inputs.dtype.is_floating \
                 and inputs.dtype.name != self.dtype:
             inputs = kt.cast(inputs, self.dtype)
@@ -341,7 +343,7 @@ class Layer:
             _context.training.pop()
         if self.activity_regularizer is not None and isinstance(outputs, kt.Tensor):
             self.add_loss(self.activity_regularizer(outputs))
-        if self.supports_masking:
+        if self.supports_masking and (previous_mask is not None or type(self).compute_mask is not Layer.compute_mask):
             self._set_mask_metadata(inputs, outputs, previous_mask)
         elif previous_mask is not None and self._warns_on_dropped_mask and not self._call_takes_mask():
             warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
@@ -355,17 +357,14 @@ class Layer:
 
     def _set_mask_metadata(self, inputs, outputs, previous_mask):
         """Attaches compute_mask's result to the outputs that have no mask yet (Keras 3)."""
-        from .input_layer import flatten
-
-        flat = [outputs] if isinstance(outputs, kt.Tensor) else [t for t in flatten(outputs)
-                                                                  if isinstance(t, kt.Tensor)]
-        if all(get_mask(t) is not None for t in flat):
+        flat = _leaves(outputs)
+        if all(get_mask(t) is not None for t in flat if isinstance(t, kt.Tensor)):
             return
         masks = self.compute_mask(inputs, previous_mask)
         if masks is None:
             return
-        for t, m in zip(flat, [masks] if isinstance(masks, kt.Tensor) else flatten(masks)):
-            if m is not None and get_mask(t) is None:
+        for t, m in zip(flat, _leaves(masks)):
+            if m is not None and isinstance(t, kt.Tensor) and get_mask(t) is None:
                 t._keras_mask = m
 
     @property
