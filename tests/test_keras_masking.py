@@ -269,3 +269,37 @@ def test_masks_on_cuda():
         y = model(IDS)
         assert y.device.startswith("cuda")
         np.testing.assert_array_equal(consumer.seen[-1], IDS != 0)
+
+
+class AddState(keras.layers.Layer):
+    """Takes a second tensor by keyword, as an RNN takes initial_state."""
+
+    def call(self, inputs, initial_state=None):
+        return inputs if initial_state is None else inputs + kt.expand_dims(initial_state, 1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+def test_functional_keyword_tensors_mask_and_state(tmp_path):
+    seq = keras.Input((5, 4))
+    mask_in = keras.Input((5,), dtype="bool")
+    state = keras.Input((4,))
+    consumer = MaskedMean(name="masked_mean")
+    out = consumer(AddState(name="add_state")(seq, initial_state=state), mask=mask_in)
+    model = keras.Model([seq, mask_in, state], out)
+    x = np.random.default_rng(0).normal(size=(3, 5, 4)).astype("float32")
+    s = np.random.default_rng(1).normal(size=(3, 4)).astype("float32")
+    mask = IDS != 0
+    y = model([x, mask, s]).numpy()
+    np.testing.assert_array_equal(consumer.seen[-1], mask)
+    np.testing.assert_allclose(y, _masked_mean_np(x + s[:, None], mask), rtol=1e-5, atol=1e-6)
+    # the keyword tensors are part of the saved graph
+    custom = {"MaskedMean": MaskedMean, "AddState": AddState}
+    again = keras.Model.from_config(model.get_config(), custom_objects=custom)
+    np.testing.assert_allclose(again([x, mask, s]).numpy(), y, rtol=1e-6)
+    model.save(tmp_path / "kw.keras")
+    loaded = keras.models.load_model(tmp_path / "kw.keras", custom_objects=custom)
+    np.testing.assert_allclose(loaded.predict([x, mask, s], verbose=0), y, rtol=1e-6)
+    node = model.get_config()["layers"][-1]["inbound_nodes"][0]
+    assert node["kwargs"]["mask"]["config"]["keras_history"][0] == mask_in._keras_history[0].name

@@ -33,12 +33,13 @@ class Node:
     def __init__(self, layer, inputs, kwargs, outputs):
         self.layer = layer
         self.inputs = inputs  # the structure passed as `inputs` (None for an InputLayer)
-        self.kwargs = kwargs  # other keyword arguments of the call (constants)
+        self.kwargs = kwargs  # other keyword arguments of the call: constants, or KerasTensors (mask=...)
         self.outputs = outputs  # flat list of KerasTensors
 
     @property
     def input_tensors(self):
-        return flatten(self.inputs)
+        """The KerasTensors the call depends on: its inputs, then those passed by keyword."""
+        return flatten(self.inputs) + [t for t in flatten(list(self.kwargs.values())) if isinstance(t, KerasTensor)]
 
 
 def flatten(struct):

@@ -391,9 +391,10 @@ class Layer:
         KerasTensors of the shapes given by compute_output_shape (nothing is computed)."""
         from .input_layer import KerasTensor, Node, flatten, is_shape, map_structure
 
-        if args or any(isinstance(t, KerasTensor) for t in flatten(list(kwargs.values()))):
-            raise NotImplementedError(f"Layer '{self.name}': in a functional model, pass the KerasTensors as the "
-                                      "first argument (positional extra arguments are not supported)")
+        if args:
+            raise NotImplementedError(f"Layer '{self.name}': in a functional model, pass extra tensors by keyword "
+                                      "(e.g. mask=..., initial_state=...); positional extra arguments are not "
+                                      "supported")
         kwargs = {k: v for k, v in kwargs.items() if k != "training"}
         if not all(isinstance(t, KerasTensor) for t in flatten(inputs)):
             raise TypeError(f"Layer '{self.name}': cannot mix KerasTensors and concrete values in one call, got "
