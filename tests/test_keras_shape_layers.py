@@ -338,6 +338,22 @@ def test_time_distributed_weights_saved_where_keras_puts_them(tmp_path):
         assert f["layers/time_distributed/layer/vars/0"].shape == (4, 2)
         assert f["layers/time_distributed/layer/vars/1"].shape == (2,)
         assert len(f["layers/time_distributed/vars"]) == 0
+    # a wrapped model: its layers under the wrapper's `layer` attribute, the nested config as Keras writes it
+    inner = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.Dense(2)])
+    m = keras.Sequential([keras.Input((3, 4)), layers.TimeDistributed(inner)])
+    m.save_weights(tmp_path / "n.weights.h5")
+    with h5py.File(tmp_path / "n.weights.h5") as f:
+        assert f["layers/time_distributed/layer/layers/dense_1/vars/0"].shape == (3, 2)
+    assert m.get_config()["layers"][1]["config"]["layer"]["module"] == "keras"
+    x = _x((2, 3, 4))
+    m.save(tmp_path / "n.keras")
+    np.testing.assert_array_equal(keras.models.load_model(tmp_path / "n.keras")(x).numpy(), m(x).numpy())
+
+
+def test_keras_written_time_distributed_sequential_loads():
+    e = np.load(FIXTURES / "keras_td_sequential_expected.npz")  # TimeDistributed(Sequential), by Keras 3.15
+    m = keras.models.load_model(FIXTURES / "keras_td_sequential.keras")
+    np.testing.assert_allclose(m.predict(e["x"], verbose=0), e["y"], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.filterwarnings("ignore:Layer .* does not support masking")
