@@ -303,3 +303,19 @@ def test_functional_keyword_tensors_mask_and_state(tmp_path):
     np.testing.assert_allclose(loaded.predict([x, mask, s], verbose=0), y, rtol=1e-6)
     node = model.get_config()["layers"][-1]["inbound_nodes"][0]
     assert node["kwargs"]["mask"]["config"]["keras_history"][0] == mask_in._keras_history[0].name
+
+
+def test_weighted_metrics_skip_masked_steps():
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((5,), dtype="int32"), layers.Embedding(9, 3, mask_zero=True),
+                              layers.Dense(2)])
+    model.compile("sgd", "mse", metrics=["mae"], weighted_metrics=["mae"])
+    target = np.random.default_rng(3).normal(size=(3, 5, 2)).astype("float32")
+    pred = model.predict(IDS, verbose=0)
+    mask = IDS != 0
+    sw = np.array([1.0, 2.0, 0.5], "float32")
+    per_step = np.abs(pred - target).mean(-1)
+    logs = model.evaluate(IDS, target, sample_weight=sw, verbose=0, return_dict=True)
+    w = mask * sw[:, None]
+    np.testing.assert_allclose(logs["weighted_mae"], (per_step * w).sum() / w.sum(), rtol=1e-5)
+    np.testing.assert_allclose(logs["mae"], per_step[mask].mean(), rtol=1e-5)
