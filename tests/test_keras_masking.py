@@ -319,3 +319,27 @@ def test_weighted_metrics_skip_masked_steps():
     w = mask * sw[:, None]
     np.testing.assert_allclose(logs["weighted_mae"], (per_step * w).sum() / w.sum(), rtol=1e-5)
     np.testing.assert_allclose(logs["mae"], per_step[mask].mean(), rtol=1e-5)
+
+
+class AddStates(keras.layers.Layer):
+    def call(self, inputs, initial_state=None):
+        h, c = initial_state
+        return inputs + kt.expand_dims(h * c, 1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+def test_functional_keyword_tensor_lists(tmp_path):
+    seq, h, c = keras.Input((5, 4)), keras.Input((4,)), keras.Input((4,))
+    enc = layers.Dense(4)(h)  # a state made by a layer, as an encoder's states
+    model = keras.Model([seq, h, c], AddStates(name="add_states")(seq, initial_state=[enc, c]))
+    r = np.random.default_rng(0)
+    x, hv, cv = (r.normal(size=s).astype("float32") for s in ((2, 5, 4), (2, 4), (2, 4)))
+    dense = next(l for l in model.layers if isinstance(l, layers.Dense))
+    k, b = dense.get_weights()
+    y = model([x, hv, cv]).numpy()
+    np.testing.assert_allclose(y, x + ((hv @ k + b) * cv)[:, None], rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "s.keras")
+    loaded = keras.models.load_model(tmp_path / "s.keras", custom_objects={"AddStates": AddStates})
+    np.testing.assert_allclose(loaded([x, hv, cv]).numpy(), y, rtol=1e-6)
