@@ -208,6 +208,7 @@ def test_repeat_op_matches_numpy_and_gradcheck():
     for axis in (0, 1, -1):
         np.testing.assert_array_equal(kt.repeat(kt.constant(x), 3, axis=axis).numpy(), np.repeat(x, 3, axis=axis))
     assert kt.repeat(kt.constant(x), 0, axis=1).shape == (3, 0, 5)
+    np.testing.assert_array_equal(kt.repeat(kt.constant(x), 2).numpy(), np.repeat(x, 2))  # axis None: flattened
     gradcheck(lambda t: kt.repeat(t, 3, axis=1), [x[:, :, :3]], "cpu")
     gradcheck(lambda t: kt.repeat(t, 2, axis=0), [x[:, 0]], "cpu")
     with pytest.raises(ValueError, match="repeat"):
