@@ -32,7 +32,7 @@ _CLASSES.update({c.__name__: c for c in (Cropping1D, Cropping2D, Embedding, Mask
                                          SpatialDropout1D, SpatialDropout2D, TimeDistributed, UpSampling1D,
                                          UpSampling2D, ZeroPadding1D, ZeroPadding2D)})
 _MODULES = {"Functional": "keras.src.models.functional"}
-_MODULES["Sequential"] = "keras"  # shapes family: a nested Sequential (TimeDistributed(Sequential)) as Keras 3 writes it
+_MODULES["Sequential"] = "keras"  # shapes family: a nested Sequential (e.g. in TimeDistributed), as Keras 3 writes
 
 
 def serialize(layer):

@@ -11,15 +11,15 @@ def standardize_data_format(value, owner):
     return value
 
 
-def _is_int(v):
+def is_int(v):
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def int_tuple(value, n, what, owner, allow_zero=False):
     """An int (repeated n times) or n ints, each >= 1 (>= 0 with allow_zero), as a tuple."""
-    items = (value,) * n if _is_int(value) else tuple(value) if isinstance(value, (list, tuple)) else None
+    items = (value,) * n if is_int(value) else tuple(value) if isinstance(value, (list, tuple)) else None
     low = 0 if allow_zero else 1
-    if items is None or len(items) != n or not all(_is_int(v) and v >= low for v in items):
+    if items is None or len(items) != n or not all(is_int(v) and v >= low for v in items):
         kind = "non-negative" if allow_zero else "positive"
         raise ValueError(f"{owner}: {what} must be a {kind} int or a tuple of {n} {kind} ints, got {value!r}")
     return tuple(int(v) for v in items)
@@ -27,7 +27,7 @@ def int_tuple(value, n, what, owner, allow_zero=False):
 
 def pairs(value, n, what, owner):
     """(before, after) amounts for n axes from an int, n ints (symmetric) or n pairs."""
-    if _is_int(value):
+    if is_int(value):
         value = (value,) * n
     if not isinstance(value, (list, tuple)) or len(value) != n:
         raise ValueError(f"{owner}: {what} must be an int, a tuple of {n} ints or a tuple of {n} pairs of ints, "

@@ -9,7 +9,7 @@ import numpy as np
 import ktensor as kt
 
 from .. import initializers, regularizers
-from ._shape_args import _is_int
+from ._shape_args import is_int
 from .layer import Layer
 
 
@@ -21,7 +21,7 @@ class Embedding(Layer):
             warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
         super().__init__(**kwargs)
         for what, v in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if not _is_int(v) or v <= 0:
+            if not is_int(v) or v <= 0:
                 raise ValueError(f"Embedding '{self.name}': {what} must be a positive integer, got {v!r}")
         if embeddings_constraint is not None:
             raise NotImplementedError(f"Embedding '{self.name}': weight constraints are not supported yet")

@@ -1,14 +1,14 @@
 """RepeatVector: (batch, features) -> (batch, n, features), the input repeated n times."""
 import ktensor as kt
 
-from ._shape_args import _is_int, check_rank
+from ._shape_args import is_int, check_rank
 from .layer import Layer
 
 
 class RepeatVector(Layer):
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        if not _is_int(n) or n < 1:
+        if not is_int(n) or n < 1:
             raise ValueError(f"RepeatVector '{self.name}': n must be a positive integer, got {n!r}")
         self.n = int(n)
 

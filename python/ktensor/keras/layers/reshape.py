@@ -3,15 +3,15 @@ import math
 
 import ktensor as kt
 
-from ._shape_args import _is_int
+from ._shape_args import is_int
 from .layer import Layer
 
 
 class Reshape(Layer):
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        target = (target_shape,) if _is_int(target_shape) else tuple(target_shape)
-        if not all(_is_int(d) and (d > 0 or d == -1) for d in target) or target.count(-1) > 1:
+        target = (target_shape,) if is_int(target_shape) else tuple(target_shape)
+        if not all(is_int(d) and (d > 0 or d == -1) for d in target) or target.count(-1) > 1:
             raise ValueError(f"Reshape '{self.name}': target_shape must be positive ints with at most one -1, got "
                              f"{target_shape!r}")
         self.target_shape = tuple(int(d) for d in target)

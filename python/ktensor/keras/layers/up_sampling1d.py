@@ -1,14 +1,14 @@
 """UpSampling1D: repeats each step `size` times along the steps axis of (batch, steps, features)."""
 import ktensor as kt
 
-from ._shape_args import _is_int, check_rank
+from ._shape_args import is_int, check_rank
 from .layer import Layer
 
 
 class UpSampling1D(Layer):
     def __init__(self, size=2, **kwargs):
         super().__init__(**kwargs)
-        if not _is_int(size) or size < 1:
+        if not is_int(size) or size < 1:
             raise ValueError(f"UpSampling1D '{self.name}': size must be a positive integer, got {size!r}")
         self.size = int(size)
 
