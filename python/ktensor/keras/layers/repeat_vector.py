@@ -1,7 +1,7 @@
 """RepeatVector: (batch, features) -> (batch, n, features), the input repeated n times."""
 import ktensor as kt
 
-from ._shape_args import is_int, check_rank
+from ._shape_args import check_rank, is_int
 from .layer import Layer
 
 

@@ -1,7 +1,7 @@
 """UpSampling1D: repeats each step `size` times along the steps axis of (batch, steps, features)."""
 import ktensor as kt
 
-from ._shape_args import is_int, check_rank
+from ._shape_args import check_rank, is_int
 from .layer import Layer
 
 
