@@ -19,10 +19,10 @@ def _fresh(layer_cls, config):
 
 def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape=None, input_dtype="float32",
                    expected_num_trainable_weights=None, expected_num_non_trainable_weights=0,
-                   run_training_check=True, seed=0):
+                   run_training_check=True, seed=0, input_data=None):
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
-    x = rng.normal(size=input_shape).astype(input_dtype)
+    x = rng.normal(size=input_shape).astype(input_dtype) if input_data is None else np.asarray(input_data)
 
     # Construction stores configuration only.
     layer = layer_cls(**init_kwargs)

@@ -21,7 +21,8 @@ class TensorShape(tuple):
 
 class Tensor:
     # _logits: ("softmax" | "sigmoid", input) on activation outputs, so losses can fuse (as tf.keras).
-    __slots__ = ("_t", "_node", "_logits", "__weakref__")
+    # _keras_mask: the Keras mask (bool, (batch, time)) a layer attached, or None.
+    __slots__ = ("_t", "_node", "_logits", "_keras_mask", "__weakref__")
 
     def __init__(self, value, dtype=None):
         from .ops.core import convert
@@ -30,6 +31,7 @@ class Tensor:
         self._t = src._t
         self._node = None
         self._logits = None
+        self._keras_mask = None
 
     @classmethod
     def _wrap(cls, native):
@@ -37,6 +39,7 @@ class Tensor:
         t._t = native
         t._node = None
         t._logits = None
+        t._keras_mask = None
         return t
 
     def _detached(self):
@@ -155,6 +158,7 @@ class Variable(Tensor):
         src = convert(initial_value, dtype)
         self._t = src._t.clone()  # a variable owns its memory
         self._logits = None
+        self._keras_mask = None
         self._trainable = bool(trainable)
         self._node = LEAF if trainable else None
         if name is None:

@@ -151,6 +151,27 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     return total / float(max(n, 1))
 
 
+def apply_mask(sample_weight, mask, values, reduction):
+    """Keras 3's masked weights: masked entries weigh 0 and, for the mean reductions, the valid ones
+    total / valid, so the loss is the mean over valid entries. A per-sample weight multiplies every
+    entry of its sample. A mask that does not fit the values (their leading axes) is ignored."""
+    if mask.ndim > values.ndim or tuple(mask.shape) != tuple(values.shape[:mask.ndim]):
+        return sample_weight
+    m = kt.cast(mask, values.dtype)
+    if reduction in ("mean", "sum_over_batch_size"):
+        m = m * (float(max(m.size, 1)) / (kt.reduce_sum(m) + backend.epsilon()))
+    if sample_weight is not None:
+        sw = kt.cast(kt.convert_to_tensor(sample_weight), values.dtype)
+        if sw.ndim == 2 and sw.shape[-1] == 1 and m.ndim == 1:
+            sw = kt.squeeze(sw, -1)
+        while sw.ndim < m.ndim:
+            sw = kt.expand_dims(sw, -1)
+        m = m * sw
+    while m.ndim < values.ndim:
+        m = kt.expand_dims(m, -1)
+    return m
+
+
 class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         if reduction not in REDUCTIONS:
@@ -160,7 +181,11 @@ class Loss:
         self.dtype = dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        return reduce_values(self.call(y_true, y_pred), sample_weight, self.reduction)
+        mask = getattr(y_pred, "_keras_mask", None)  # Keras 3: masked outputs (timesteps) do not count
+        values = self.call(y_true, y_pred)
+        if mask is not None:
+            sample_weight = apply_mask(sample_weight, mask, values, self.reduction)
+        return reduce_values(values, sample_weight, self.reduction)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError

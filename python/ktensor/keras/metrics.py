@@ -218,7 +218,11 @@ class MeanMetricWrapper(Mean):
             self._direction = "up"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
+        mask = getattr(y_pred, "_keras_mask", None)
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:  # Keras 3: masked steps (of y_pred's mask) do not count
+            sample_weight = losses_module.apply_mask(sample_weight, mask, values, "sum")
+        super().update_state(values, sample_weight)
 
     def get_config(self):
         return {**super().get_config(), **self._fn_kwargs}

@@ -19,6 +19,7 @@ from .reduce import (argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, r
                      reduce_prod, reduce_std, reduce_sum, reduce_variance)
 from .shape import (boolean_mask, broadcast_to, concat, expand_dims, flatten, gather, getitem, identity, one_hot, pad,
                     rank, reshape, shape, size, split, squeeze, stack, tile, transpose, unstack)
+from .shape import repeat  # shapes family (UpSampling layers)
 
 # Other names the same ops go by (numpy / tf.math / Keras).
 floor_divide = floor_div = floordiv

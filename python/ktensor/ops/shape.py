@@ -264,6 +264,23 @@ def tile(x, multiples):
     return reshape(y, [r * s for r, s in zip(reps, shape)])
 
 
+def repeat(x, repeats, axis=None):
+    """Repeats each entry `repeats` times along `axis` (numpy/TF repeat with an int count; axis None
+    repeats the flattened tensor): a broadcast view of an inserted axis, then merged; the gradient sums
+    the copies (broadcast_to's rule)."""
+    x = convert(x)
+    if isinstance(repeats, bool) or not isinstance(repeats, numbers.Integral) or repeats < 0:
+        raise ValueError(f"repeat: repeats must be a non-negative int, got {repeats!r}")
+    if axis is None:
+        x, axis = reshape(x, [-1]), 0
+    if not -x.ndim <= int(axis) < x.ndim:
+        raise IndexError(f"repeat: axis {axis} is out of range for a tensor of rank {x.ndim}")
+    ax = int(axis) % x.ndim
+    shape = list(x._t.shape)
+    y = broadcast_to(expand_dims(x, ax + 1), shape[:ax + 1] + [int(repeats)] + shape[ax + 1:])
+    return reshape(y, shape[:ax] + [shape[ax] * int(repeats)] + shape[ax + 1:])
+
+
 def identity(x):
     x = convert(x)
     out = wrap(x._t.clone())

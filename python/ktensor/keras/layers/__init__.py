@@ -34,6 +34,21 @@ MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, Average
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 
+# shapes family
+from .cropping1d import Cropping1D
+from .cropping2d import Cropping2D
+from .embedding import Embedding
+from .masking import Masking
+from .permute import Permute
+from .repeat_vector import RepeatVector
+from .reshape import Reshape
+from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from .time_distributed import TimeDistributed
+from .up_sampling1d import UpSampling1D
+from .up_sampling2d import UpSampling2D
+from .zero_padding1d import ZeroPadding1D
+from .zero_padding2d import ZeroPadding2D
+
 _CLASSES = {c.__name__: c for c in (Activation, Dense, Dropout, Flatten, InputLayer, Lambda, Add, Subtract, Multiply,
                                     Average, Maximum, Minimum, Concatenate, Dot)}
 _CLASSES.update({c.__name__: c for c in (Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,  # conv family
@@ -42,7 +57,12 @@ _CLASSES.update({c.__name__: c for c in (Conv1D, Conv2D, Conv2DTranspose, Depthw
 _CLASSES.update({c.__name__: c for c in (MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
                                          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
                                          GlobalMaxPooling2D, BatchNormalization, LayerNormalization)})
+# shapes family: shape layers, Embedding, Masking, SpatialDropout, TimeDistributed
+_CLASSES.update({c.__name__: c for c in (Cropping1D, Cropping2D, Embedding, Masking, Permute, RepeatVector, Reshape,
+                                         SpatialDropout1D, SpatialDropout2D, TimeDistributed, UpSampling1D,
+                                         UpSampling2D, ZeroPadding1D, ZeroPadding2D)})
 _MODULES = {"Functional": "keras.src.models.functional"}
+_MODULES["Sequential"] = "keras"  # shapes family: a nested Sequential (e.g. in TimeDistributed), as Keras 3 writes
 
 
 def serialize(layer):
@@ -75,3 +95,7 @@ __all__ += ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2
             "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization",
             "LayerNormalization", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D",
             "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D"]
+
+__all__ += ["Cropping1D", "Cropping2D", "Embedding", "Masking", "Permute", "RepeatVector", "Reshape",  # shapes family
+            "SpatialDropout1D", "SpatialDropout2D", "TimeDistributed", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+            "ZeroPadding2D"]

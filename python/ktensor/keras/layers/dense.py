@@ -24,6 +24,7 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel = self.bias = None
+        self.supports_masking = True
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)

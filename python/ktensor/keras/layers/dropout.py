@@ -13,6 +13,7 @@ class Dropout(Layer):
         self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
         self.seed = seed
         self._draws = 0  # a seeded layer draws a new, reproducible mask per call
+        self.supports_masking = True
 
     def _mask_shape(self, inputs):
         if self.noise_shape is None:

@@ -33,12 +33,13 @@ class Node:
     def __init__(self, layer, inputs, kwargs, outputs):
         self.layer = layer
         self.inputs = inputs  # the structure passed as `inputs` (None for an InputLayer)
-        self.kwargs = kwargs  # other keyword arguments of the call (constants)
+        self.kwargs = kwargs  # other keyword arguments of the call: constants, or KerasTensors (mask=...)
         self.outputs = outputs  # flat list of KerasTensors
 
     @property
     def input_tensors(self):
-        return flatten(self.inputs)
+        """The KerasTensors the call depends on: its inputs, then those passed by keyword."""
+        return flatten(self.inputs) + [t for t in flatten(list(self.kwargs.values())) if isinstance(t, KerasTensor)]
 
 
 def flatten(struct):
@@ -86,6 +87,7 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self.built = True
+        self.supports_masking = True  # a masked tensor fed to a nested model keeps its mask
         output = KerasTensor(self.batch_shape, self.dtype, name=self.name, history=(self, 0, 0))
         self._inbound_nodes.append(Node(self, None, {}, [output]))  # `self.output` reads it
 

@@ -3,11 +3,17 @@
 `__init__` stores configuration only; `build(input_shape)` creates weights with `add_weight`;
 `call(inputs, training=None)` computes; `__call__` builds on first use. Layers assigned as
 attributes are tracked, so their weights and losses belong to the outer layer too.
+
+Masking (Keras 3): a mask is a bool tensor (batch, time) attached to a tensor as `_keras_mask`.
+`__call__` passes the input's mask as `mask=` to a call() that takes a `mask` argument (unless one
+is given), and when `supports_masking` is true attaches `compute_mask(inputs, mask)` to the
+outputs that carry no mask yet. Without a mask this costs one attribute lookup.
 """
 import contextlib
 import inspect
 import math
 import threading
+import warnings
 
 import numpy as np
 
@@ -26,6 +32,31 @@ class _CallContext(threading.local):
 
 _context = _CallContext()
 _takes_training = {}  # layer class -> whether its call() accepts `training`
+_takes_mask = {}  # layer class -> whether its call() has a `mask` parameter
+
+
+def get_mask(x):
+    """The Keras mask attached to a tensor, or None."""
+    return getattr(x, "_keras_mask", None)
+
+
+def _leaves(x):
+    """The leaves of a nested list / tuple / dict, in order (a single value as a list of one)."""
+    if isinstance(x, (list, tuple)):
+        return [t for e in x for t in _leaves(e)]
+    if isinstance(x, dict):
+        return [t for k in x for t in _leaves(x[k])]
+    return [x]
+
+
+def _masks_of(inputs):
+    """The mask of a tensor, or the structure of masks of several inputs (None when none has one)."""
+    if isinstance(inputs, kt.Tensor):
+        return getattr(inputs, "_keras_mask", None)
+    if isinstance(inputs, (list, tuple, dict)) and any(get_mask(t) is not None for t in _leaves(inputs)):
+        from .input_layer import map_structure
+        return map_structure(get_mask, inputs)
+    return None
 
 
 def _dtype_name(dtype):
@@ -82,6 +113,10 @@ def _is_symbolic(inputs):
 
 
 class Layer:
+    # Whether compute_mask runs after call() to attach the output mask (Keras 3); layers that pass masks
+    # on set it True in __init__.
+    supports_masking = False
+
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
                  **kwargs):
         unknown = sorted(set(kwargs) - set(_LEGACY_KWARGS))
@@ -103,6 +138,8 @@ class Layer:
         self._device = None
         self._build_shape = None
         self._input_shape_arg = None
+        if type(self).compute_mask is not Layer.compute_mask and not type(self).supports_masking:
+            self.supports_masking = True  # Keras 3: overriding compute_mask turns masking on
         if kwargs.get("batch_input_shape") is not None:
             self._input_shape_arg = tuple(kwargs["batch_input_shape"])
         elif kwargs.get("input_shape") is not None:
@@ -123,6 +160,10 @@ class Layer:
         object.__setattr__(self, name, value)
 
     # -- configuration --
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: by default the input mask, passed through when supports_masking."""
+        return mask if self.supports_masking else None
+
     @property
     def dtype(self):
         return self._dtype
@@ -265,13 +306,27 @@ class Layer:
             _takes_training[cls] = "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
         return _takes_training[cls]
 
+    def _call_takes_mask(self):
+        cls = type(self)
+        if cls not in _takes_mask:
+            _takes_mask[cls] = "mask" in inspect.signature(cls.call).parameters
+        return _takes_mask[cls]
+
     def __call__(self, inputs, *args, **kwargs):
         if not isinstance(inputs, kt.Tensor) and _is_symbolic(inputs):
             return self._symbolic_call(inputs, args, kwargs)
         inputs = _to_tensor(inputs)
+        input_mask = getattr(inputs, "_keras_mask", None) if isinstance(inputs, kt.Tensor) else _masks_of(inputs)
         if self.autocast and isinstance(inputs, kt.Tensor) and inputs.dtype.is_floating \
                 and inputs.dtype.name != self.dtype:
             inputs = kt.cast(inputs, self.dtype)
+            if input_mask is not None:
+                inputs._keras_mask = input_mask  # the cast keeps the mask (Keras 3)
+        previous_mask = kwargs.get("mask")
+        if previous_mask is None:
+            previous_mask = input_mask
+            if input_mask is not None and self._call_takes_mask():
+                kwargs["mask"] = input_mask
         training = kwargs.pop("training", None)
         if training is None and _context.training:
             training = _context.training[-1]
@@ -288,7 +343,29 @@ class Layer:
             _context.training.pop()
         if self.activity_regularizer is not None and isinstance(outputs, kt.Tensor):
             self.add_loss(self.activity_regularizer(outputs))
+        if self.supports_masking and (previous_mask is not None or type(self).compute_mask is not Layer.compute_mask):
+            self._set_mask_metadata(inputs, outputs, previous_mask)
+        elif previous_mask is not None and self._warns_on_dropped_mask and not self._call_takes_mask():
+            warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
+                          "attached to it. However, this layer does not support masking and will therefore destroy "
+                          "the mask information. Downstream layers will not see the mask.", stacklevel=2)
         return outputs
+
+    # Whether a mask this layer neither consumes (call() takes no `mask`) nor passes on deserves a warning;
+    # models set False: their outputs carry the masks their layers made.
+    _warns_on_dropped_mask = True
+
+    def _set_mask_metadata(self, inputs, outputs, previous_mask):
+        """Attaches compute_mask's result to the outputs that have no mask yet (Keras 3)."""
+        flat = _leaves(outputs)
+        if all(get_mask(t) is not None for t in flat if isinstance(t, kt.Tensor)):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for t, m in zip(flat, _leaves(masks)):
+            if m is not None and isinstance(t, kt.Tensor) and get_mask(t) is None:
+                t._keras_mask = m
 
     @property
     def output(self):
@@ -314,9 +391,10 @@ class Layer:
         KerasTensors of the shapes given by compute_output_shape (nothing is computed)."""
         from .input_layer import KerasTensor, Node, flatten, is_shape, map_structure
 
-        if args or any(isinstance(t, KerasTensor) for t in flatten(list(kwargs.values()))):
-            raise NotImplementedError(f"Layer '{self.name}': in a functional model, pass the KerasTensors as the "
-                                      "first argument (positional extra arguments are not supported)")
+        if args:
+            raise NotImplementedError(f"Layer '{self.name}': in a functional model, pass extra tensors by keyword "
+                                      "(e.g. mask=..., initial_state=...); positional extra arguments are not "
+                                      "supported")
         kwargs = {k: v for k, v in kwargs.items() if k != "training"}
         if not all(isinstance(t, KerasTensor) for t in flatten(inputs)):
             raise TypeError(f"Layer '{self.name}': cannot mix KerasTensors and concrete values in one call, got "

@@ -34,6 +34,16 @@ def _broadcast_dim(layer, a, b, shapes):
 class _Merge(Layer):
     _arity = None  # exactly this many inputs, when set
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras 3: a step is valid where it is valid in every masked input."""
+        if mask is None or not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        return kt.reduce_all(kt.stack([m for m in mask if m is not None], axis=0), axis=0)
+
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
 
@@ -133,6 +143,20 @@ class Concatenate(_Merge):
     def _merge(self, inputs):
         return kt.concatenate(inputs, axis=self.axis)
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras 3: the masks (all-true for unmasked inputs) laid out as the inputs, concatenated, and
+        reduced over the last axis with `any`."""
+        if mask is None or not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        full = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                m = kt.ones_like(x, dtype="bool")
+            elif m.ndim < x.ndim:
+                m = kt.broadcast_to(kt.expand_dims(m, -1), tuple(x.shape))
+            full.append(m)
+        return kt.reduce_any(kt.concatenate(full, axis=self.axis), axis=-1)
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
@@ -155,6 +179,9 @@ class Dot(_Merge):
             raise TypeError(f"Dot '{self.name}': axes must be an int or a pair of ints, got {axes!r}")
         self.axes = tuple(axes)
         self.normalize = bool(normalize)
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # Keras 3: the product has no time axis left to mask
 
     def _resolve(self, shapes):
         axes = tuple(a + len(s) if a < 0 else a for a, s in zip(self.axes, shapes))

@@ -108,11 +108,14 @@ class Functional(Model):
         return [convert(v) for v in inputs]
 
     def _run(self, flat_inputs, apply):
-        """Walks the graph: `apply(node, structured_inputs)` gives the node's flat list of outputs."""
+        """Walks the graph: `apply(node, structured_inputs, kwargs)` gives the node's flat list of outputs
+        (KerasTensors among the keyword arguments replaced by their values)."""
         values = {id(t): v for t, v in zip(self.inputs, flat_inputs)}
         for node in self._nodes:
             args = map_structure(lambda t: values[id(t)], node.inputs)
-            outs = apply(node, args)
+            kwargs = map_structure(lambda v: values[id(v)] if isinstance(v, KerasTensor) else v, node.kwargs) \
+                if node.kwargs else node.kwargs
+            outs = apply(node, args, kwargs)
             if len(outs) != len(node.outputs):
                 raise ValueError(f"Layer '{node.layer.name}' returned {len(outs)} outputs, but its symbolic call "
                                  f"made {len(node.outputs)}")
@@ -127,8 +130,8 @@ class Functional(Model):
             if t.ndim != len(ref.shape) or any(r is not None and d != r for d, r in zip(t.shape, ref.shape)):
                 raise ValueError(f"Input '{ref.name}' of model '{self.name}' is incompatible: expected shape "
                                  f"{ref.shape}, got {tuple(t.shape)}")
-        def apply(node, args):
-            out = node.layer(args, training=training, **node.kwargs)
+        def apply(node, args, kwargs):
+            out = node.layer(args, training=training, **kwargs)
             return [out] if len(node.outputs) == 1 else flatten(out)
 
         values = self._run(flat, apply)
@@ -142,7 +145,7 @@ class Functional(Model):
                 [input_shape[k] for k in self._inputs_struct] if isinstance(self._inputs_struct, dict) and
                 isinstance(input_shape, dict) else input_shape))]
 
-        def apply(node, shapes):
+        def apply(node, shapes, _):
             out = node.layer.compute_output_shape(shapes)
             return [tuple(out)] if is_shape(out) else [leaf.shape for leaf in flatten(_shapes_as_leaves(out))]
 
@@ -203,7 +206,9 @@ class Functional(Model):
             config = serialize(layer)
             config["name"] = layer.name
             config["inbound_nodes"] = [] if isinstance(layer, InputLayer) else [
-                {"args": [map_structure(tensor_config, n.inputs)], "kwargs": dict(n.kwargs)}
+                {"args": [map_structure(tensor_config, n.inputs)],
+                 "kwargs": map_structure(lambda v: tensor_config(v) if isinstance(v, KerasTensor) else v,
+                                         dict(n.kwargs))}
                 for n in self._model_nodes(layer)]
             layer_configs.append(config)
 
@@ -219,6 +224,7 @@ class Functional(Model):
     def from_config(cls, config, custom_objects=None):
         from ..layers import deserialize
 
+        config = strip_keras_mask_nodes(config)
         layers, pending = {}, []
         for lc in config["layers"]:
             lc = dict(lc)
@@ -259,13 +265,13 @@ class Functional(Model):
         while progress and any(nodes for _, nodes in pending):
             progress = False
             for layer, nodes in pending:
-                while nodes and ready(nodes[0]):
+                while nodes and ready(nodes[0]) and ready(nodes[0].get("kwargs", {})):
                     node = nodes.pop(0)
                     args = node.get("args", [])
                     if len(args) != 1:
                         raise ValueError(f"Layer '{layer.name}': a node with {len(args)} positional arguments is "
                                          "not supported")
-                    out = layer(resolve(args[0]), **node.get("kwargs", {}))
+                    out = layer(resolve(args[0]), **resolve(node.get("kwargs", {})))
                     index = sum(1 for k in made if k[0] == layer.name)
                     made[(layer.name, index)] = flatten(out)
                     progress = True
@@ -283,6 +289,79 @@ class Functional(Model):
 
         return cls(structure(config["input_layers"]), structure(config["output_layers"]), name=config.get("name"),
                    trainable=config.get("trainable", True))
+
+
+def _is_keras_tensor_config(c):
+    return isinstance(c, dict) and c.get("class_name") == "__keras_tensor__"
+
+
+def _histories(struct, out):
+    """The layer names that the __keras_tensor__ entries of a nested config refer to."""
+    if _is_keras_tensor_config(struct):
+        out.add(struct["config"]["keras_history"][0])
+    elif isinstance(struct, dict):
+        for v in struct.values():
+            _histories(v, out)
+    elif isinstance(struct, (list, tuple)):
+        for v in struct:
+            _histories(v, out)
+    return out
+
+
+def strip_keras_mask_nodes(config):
+    """A functional config without the mask plumbing Keras 3 writes: a layer that received its input's mask
+    has it as a `mask` (or `<arg>_mask`) keyword naming a tensor made by op nodes such as NotEqual (the
+    Embedding's mask_zero). Here masks ride on the tensors at run time (`_keras_mask`) and give the same
+    mask, so those keywords are dropped, and then the op nodes (module keras.src.ops...) that nothing uses
+    any more. Masks made by layers stay (they are ordinary keyword tensors). Nested functional configs are
+    handled too; other configs come back unchanged."""
+    if not isinstance(config, dict):
+        return config
+    if isinstance(config.get("config"), dict) and "class_name" in config:  # a serialized layer or model
+        return {**config, "config": strip_keras_mask_nodes(config["config"])}
+    if "input_layers" not in config:  # a Sequential (its layers may nest functional models) or a leaf layer
+        if isinstance(config.get("layers"), list):
+            return {**config, "layers": [strip_keras_mask_nodes(lc) for lc in config["layers"]]}
+        return config
+    ops = {lc.get("name") or lc.get("config", {}).get("name") for lc in config["layers"]
+           if str(lc.get("module", "")).startswith("keras.src.ops")}
+
+    def op_made_mask(k, v):  # a mask keyword whose tensors all come from op nodes
+        made_by = _histories(v, set())
+        return (k == "mask" or k.endswith("_mask")) and made_by and made_by <= ops
+
+    layer_configs = []
+    for lc in config["layers"]:
+        lc = strip_keras_mask_nodes(lc)
+        nodes = []
+        for node in lc.get("inbound_nodes", []):
+            if isinstance(node, dict) and isinstance(node.get("kwargs"), dict):
+                kwargs = {k: v for k, v in node["kwargs"].items() if not op_made_mask(k, v)}
+                node = {**node, "kwargs": kwargs}
+            nodes.append(node)
+        if "inbound_nodes" in lc:
+            lc["inbound_nodes"] = nodes
+        layer_configs.append(lc)
+    while True:  # drop unused op nodes (an op chain may feed only a mask)
+        used = _histories([lc.get("inbound_nodes", []) for lc in layer_configs], set())
+        used |= {h[0] for h in _flat_histories(config.get("output_layers"))}
+        dead = [lc for lc in layer_configs if str(lc.get("module", "")).startswith("keras.src.ops")
+                and (lc.get("name") or lc.get("config", {}).get("name")) not in used]
+        if not dead:
+            break
+        layer_configs = [lc for lc in layer_configs if all(lc is not d for d in dead)]
+    return {**config, "layers": layer_configs}
+
+
+def _flat_histories(spec):
+    """[name, node, tensor] triples of an input_layers / output_layers spec."""
+    if isinstance(spec, dict):
+        return [h for v in spec.values() for h in _flat_histories(v)]
+    if isinstance(spec, (list, tuple)) and len(spec) == 3 and isinstance(spec[0], str):
+        return [spec]
+    if isinstance(spec, (list, tuple)):
+        return [h for v in spec for h in _flat_histories(v)]
+    return []
 
 
 def _adjust_rank(t, ref):

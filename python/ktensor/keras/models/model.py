@@ -28,6 +28,8 @@ def _delegate(name, needs_compile=True):
 
 
 class Model(Layer):
+    _warns_on_dropped_mask = False  # the outputs keep the masks the inner layers attached
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             from .functional import Functional

@@ -42,26 +42,58 @@ def _is_model(layer):
 
 
 def _own_variables(layer):
-    """A leaf layer's variables in Keras order (creation order, trainable first as in `weights`)."""
-    return [] if _is_model(layer) else list(layer.weights)
+    """A layer's own variables, not its sub-layers', in Keras order (trainable first as in `weights`)."""
+    if _is_model(layer):
+        return []
+    own = {id(v) for v in layer._own_weights}
+    return [v for v in layer.weights if id(v) in own]
 
 
-def layer_tree(model, prefix=""):
-    """[(group path, layer, variables)] for `model` and every layer under it, Keras 3 layout."""
-    out = [(prefix + "vars" if prefix else "vars", model, _own_variables(model))]
-    if not _is_model(model):
-        return out
-    seen = {}
-    for layer in _saved_layers(model):
+def _container_keys(layers):
+    """Keras 3 names for the layers of a list: snake_case(class), then _1, _2, ... for repeats."""
+    seen, out = {}, []
+    for layer in layers:
         base = to_snake_case(type(layer).__name__)
         n = seen.get(base, 0)
         seen[base] = n + 1
-        key = base if n == 0 else f"{base}_{n}"
-        sub = f"{prefix}layers/{key}/"
-        if _is_model(layer):
-            out.extend(layer_tree(layer, sub))
-        else:
-            out.append((sub + "vars", layer, _own_variables(layer)))
+        out.append((base if n == 0 else f"{base}_{n}", layer))
+    return out
+
+
+def _sublayers(layer):
+    """(path, sub-layer) for the layers a (non-model) layer holds in attributes, as Keras 3 saves them:
+    attribute `layer` -> 'layer', a list attribute `cells` -> 'cells/<snake_case>[_n]', sorted by name."""
+    from ..layers.layer import Layer
+
+    out = []
+    for attr in sorted(vars(layer)):
+        value = vars(layer)[attr]
+        if attr == "_layers":
+            continue
+        if isinstance(value, Layer):
+            out.append((attr, value))
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
+            out.extend((f"{attr}/{key}", v) for key, v in _container_keys(value))
+    return out
+
+
+def layer_tree(model, prefix=""):
+    """[(group path, layer, variables)] for `model` and every layer under it, Keras 3 layout: a model's
+    layers under layers/<key>/, a layer's sub-layers under the attribute that holds them."""
+    out = [(prefix + "vars" if prefix else "vars", model, _own_variables(model))]
+    if not _is_model(model):
+        held = _sublayers(model)
+        ids = {id(child) for _, child in held}
+        held += [(f"_layers/{key}", child) for key, child in _container_keys(
+            [l for l in model._layers if id(l) not in ids])]  # tracked but held in no attribute
+        done = set()
+        for path, child in held:
+            if id(child) not in done:
+                done.add(id(child))
+                out.extend(layer_tree(child, f"{prefix}{path}/"))
+        return out
+    for key, layer in _container_keys(_saved_layers(model)):
+        out.extend(layer_tree(layer, f"{prefix}layers/{key}/"))
     return out
 
 

@@ -80,7 +80,9 @@ def _drop_new_initializer_keys(c):
 
 def model_from_saved_config(config, path, custom_objects=None):
     from ..layers import deserialize
+    from ..models.functional import strip_keras_mask_nodes
     _drop_new_initializer_keys(config)
+    config = strip_keras_mask_nodes(config)
     _check_classes(config, path, custom_objects)
     try:
         model = deserialize(config, custom_objects)

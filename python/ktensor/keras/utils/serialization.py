@@ -1,4 +1,5 @@
 """What every `get()` family shares: Keras 3 config dicts and name lookup with a helpful error."""
+import inspect
 
 
 def serialize_object(obj, module):
@@ -23,6 +24,9 @@ def from_dict(config, table, family, custom_objects=None):
         cls = custom_objects[name]
     else:
         cls = lookup(name, table, family)
+    if custom_objects and "custom_objects" in inspect.signature(cls.from_config).parameters:
+        # containers (Sequential, Functional, TimeDistributed) deserialize nested custom layers
+        return cls.from_config(dict(config.get("config") or {}), custom_objects=custom_objects)
     return cls.from_config(dict(config.get("config") or {}))
 
 

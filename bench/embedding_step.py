@@ -1,0 +1,86 @@
+"""embedding_step: time of ONE training step of a small text classifier, Embedding(20000, 64) ->
+Flatten -> Dense(1, sigmoid), Adam and binary cross-entropy, on (batch, 80) token ids, batch 32
+and 128. It weighs the gather forward and the deterministic scatter-add backward of the table
+(plus the dense Adam update of its 1.28M weights, which every framework here does too).
+
+ktensor and Keras 3 (TF backend) use the same public Keras code and `train_on_batch`;
+PyTorch uses nn.Embedding + nn.Linear + torch.optim.Adam + BCE-with-logits, eagerly.
+"""
+import numpy as np
+
+from _harness import (Row, cell, import_keras, import_ktensor, import_torch, ktensor_sync,
+                      median_time, torch_sync)
+
+BATCHES = (32, 128)
+VOCAB, DIM, STEPS = 20000, 64, 80
+
+
+def make_batch(batch, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1, VOCAB, size=(batch, STEPS)).astype(np.int32)
+    y = rng.integers(0, 2, size=(batch, 1)).astype(np.float32)
+    return ids, y
+
+
+def keras_model(keras):
+    """The model, written once for any module with the Keras API (ktensor's or Keras')."""
+    model = keras.Sequential([
+        keras.Input((STEPS,), dtype="int32"),
+        keras.layers.Embedding(VOCAB, DIM),
+        keras.layers.Flatten(),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    return model
+
+
+def ktensor_step(batch, device="cpu"):
+    kt = import_ktensor()
+    from ktensor import keras
+    x, y = make_batch(batch)
+    with kt.device(device):
+        kt.random.set_seed(0)
+        model = keras_model(keras)
+
+    def step():
+        with kt.device(device):
+            model.train_on_batch(x, y)
+    return step, ktensor_sync(kt, device)
+
+
+def keras_step(batch, device="cpu"):
+    if device != "cpu":
+        raise RuntimeError("the keras/tf peer runs on the CPU only")
+    keras = import_keras()
+    keras.utils.set_random_seed(0)
+    x, y = make_batch(batch)
+    model = keras_model(keras)
+    return (lambda: model.train_on_batch(x, y)), None
+
+
+def torch_step(batch, device="cpu"):
+    torch = import_torch()
+    nn, F = torch.nn, torch.nn.functional
+    torch.manual_seed(0)
+    x, y = make_batch(batch)
+    model = nn.Sequential(nn.Embedding(VOCAB, DIM), nn.Flatten(), nn.Linear(STEPS * DIM, 1)).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        xb, yb = torch.from_numpy(x).long().to(device), torch.from_numpy(y).to(device)
+        opt.zero_grad(set_to_none=True)
+        F.binary_cross_entropy_with_logits(model(xb), yb).backward()
+        opt.step()
+    return step, torch_sync(torch, device)
+
+
+def step_ms(make, batch, device, quick):
+    step, sync = make(batch, device)
+    return 1e3 * median_time(step, warmup=5 if quick else 20, budget=1.0 if quick else 4.0, sync=sync)
+
+
+def rows(ctx, device="cpu", peers=("torch", "keras/tf")):
+    makers = {"ktensor": ktensor_step, "torch": torch_step, "keras/tf": keras_step}
+    for batch in BATCHES:
+        values = {name: cell(step_ms, makers[name], batch, device, ctx.quick) for name in ("ktensor", *peers)}
+        yield Row(f"embedding_step b={batch} ({device})", "ms", False, values, peers)
