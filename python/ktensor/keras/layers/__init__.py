@@ -39,3 +39,12 @@ def deserialize(config, custom_objects=None):
 __all__ = ["Layer", "Dense", "Activation", "Dropout", "Flatten", "InputLayer", "Input", "Lambda", "Add", "Subtract",
            "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract", "multiply", "average",
            "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize"]
+
+# preprocessing layers (prep)
+from .preprocessing import (Normalization, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,  # noqa: E402
+                            RandomZoom, Rescaling)
+
+_CLASSES.update({c.__name__: c for c in (Rescaling, Normalization, RandomFlip, RandomTranslation, RandomRotation,
+                                         RandomZoom, RandomCrop)})
+__all__ += ["Rescaling", "Normalization", "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
+            "RandomCrop"]
