@@ -4,10 +4,12 @@ parameters are drawn with numpy (np.random.RandomState(seed + batches seen) when
 the original seeds its draws), and each batch is warped in one call of the same affine_transform the
 Random* layers use, on the CPU.
 
-One deliberate difference from Keras' code: there, after its row/column swap, height_shift_range
-moves columns, width_shift_range moves rows and rotations of non-square images turn about the wrong
-centre. Here height_shift_range shifts rows by a fraction of the height, width_shift_range columns by
-a fraction of the width, and every warp is about the image centre, as the documentation says.
+With a seed, batches of square images equal Keras' own. One deliberate difference: in Keras' code
+height_shift_range ends up moving columns (by a fraction of the height), width_shift_range rows, and
+non-square images rotate and zoom about a wrong centre. Here height_shift_range shifts rows by a
+fraction of the height, width_shift_range columns by a fraction of the width, and every warp is about
+the image centre, as the documentation says. In apply_transform's parameters, as in Keras, tx is the
+horizontal shift and ty the vertical one (the input is read at output + shift).
 """
 import math
 import threading
@@ -132,12 +134,12 @@ class ImageDataGenerator:
         return float(t)
 
     def get_random_transform(self, img_shape, seed=None, rng=None):
-        """The random parameters of one image, drawn in Keras' order (theta, tx, ty, shear, zx, zy, flips).
-        tx is the vertical (row) shift and ty the horizontal one, in pixels."""
+        """The random parameters of one image, drawn in Keras' order (theta, height shift, width shift,
+        shear, zx, zy, flips); shifts in pixels, tx horizontal and ty vertical."""
         rng = rng if rng is not None else np.random.RandomState(seed) if seed is not None else np.random
         theta = rng.uniform(-self.rotation_range, self.rotation_range) if self.rotation_range else 0
-        tx = self._shift(rng, self.height_shift_range, img_shape[0])
-        ty = self._shift(rng, self.width_shift_range, img_shape[1])
+        ty = self._shift(rng, self.height_shift_range, img_shape[0])
+        tx = self._shift(rng, self.width_shift_range, img_shape[1])
         shear = rng.uniform(-self.shear_range, self.shear_range) if self.shear_range else 0
         if self.zoom_range[0] == 1 and self.zoom_range[1] == 1:
             zx, zy = 1, 1
@@ -177,7 +179,7 @@ _IDENTITY = np.array([1, 0, 0, 0, 1, 0, 0, 0], dtype=np.float32)
 
 def _legacy_transform(p, h, w):
     """Keras' R . T . S . Z about the image centre, as an output->input transform in (x, y) order:
-    input = c + R (t + S Z (output - c)), t = (horizontal shift, vertical shift)."""
+    input = c + R (t + S Z (output - c)), t = (tx, ty) = (horizontal shift, vertical shift)."""
     theta, shear = math.radians(p.get("theta", 0)), math.radians(p.get("shear", 0))
     cos, sin = math.cos(theta), math.sin(theta)
     r = np.array([[cos, -sin], [sin, cos]])
@@ -185,7 +187,7 @@ def _legacy_transform(p, h, w):
     z = np.diag([float(p.get("zx", 1)), float(p.get("zy", 1))])
     a = r @ s @ z
     c = np.array([(w - 1) / 2.0, (h - 1) / 2.0])
-    off = c - a @ c + r @ np.array([float(p.get("ty", 0)), float(p.get("tx", 0))])
+    off = c - a @ c + r @ np.array([float(p.get("tx", 0)), float(p.get("ty", 0))])
     return np.array([a[0, 0], a[0, 1], off[0], a[1, 0], a[1, 1], off[1], 0, 0], dtype=np.float32)
 
 

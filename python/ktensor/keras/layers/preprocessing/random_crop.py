@@ -1,6 +1,6 @@
 """RandomCrop: crops a random (height, width) window, the same for every image of the batch (training
-only). An input not larger than the target on both axes is instead centre-cropped to the target's
-aspect ratio and resized. As in Keras 3, inference returns the inputs unchanged."""
+only). Unless the input is larger than the target on both axes, it is instead cropped about its centre and
+resized to the target, as Keras 3 does. As in Keras 3, inference returns the inputs unchanged."""
 import numbers
 
 import ktensor as kt
@@ -26,11 +26,13 @@ class RandomCrop(RandomImageLayer):
             top = min(int(u[0] * (h - self.height + 1)), h - self.height)
             left = min(int(u[1] * (w - self.width + 1)), w - self.width)
             return images[:, top:top + self.height, left:left + self.width, :]
+        # Keras 3 centres a window of the target's aspect ratio, but then slices (height, width) from
+        # its corner, clipped by the image; what is left is resized to the target.
         crop_h = max(min(h, int(w * self.height / self.width)), 1)
         crop_w = max(min(w, int(h * self.width / self.height)), 1)
         top, left = (h - crop_h) // 2, (w - crop_w) // 2
-        images = images[:, top:top + crop_h, left:left + crop_w, :]
-        if (crop_h, crop_w) == (self.height, self.width):
+        images = images[:, top:top + self.height, left:left + self.width, :]
+        if tuple(images.shape[1:3]) == (self.height, self.width):
             return images
         return resize_bilinear(images, (self.height, self.width))
 
