@@ -16,7 +16,8 @@ from helpers import cuda_only, gradcheck
 from layer_helper import run_layer_test
 
 FILL_MODES = ["reflect", "wrap", "constant", "nearest"]
-KERAS = np.load(Path(__file__).resolve().parent / "fixtures" / "keras_preprocessing.npz")  # tools/make_preprocessing_fixtures.py
+# Keras 3's own outputs, written by tools/make_preprocessing_fixtures.py
+KERAS = np.load(Path(__file__).resolve().parent / "fixtures" / "keras_preprocessing.npz")
 PAD_MODE = {"reflect": "symmetric", "wrap": "wrap", "constant": "constant", "nearest": "edge"}
 
 
