@@ -401,6 +401,20 @@ def test_random_layers_bad_arguments():
         layers.RandomFlip(seed="x")
 
 
+def test_model_with_preprocessing_layers_saves_and_loads(tmp_path):
+    x = images((3, 8, 8, 2), seed=20)
+    model = keras.Sequential([keras.Input((8, 8, 2)), layers.Rescaling(0.5, offset=1.0), layers.RandomFlip(seed=1),
+                              layers.RandomRotation(0.1, fill_mode="constant", seed=2), layers.RandomZoom(0.1),
+                              layers.RandomTranslation(0.1, 0.2, seed=3), layers.RandomCrop(6, 5, seed=4),
+                              layers.Flatten(), layers.Dense(2)])
+    path = str(tmp_path / "aug.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert [type(l).__name__ for l in loaded.layers] == [type(l).__name__ for l in model.layers]
+    assert loaded.layers[2].get_config() == model.layers[2].get_config()
+    assert tuple(loaded(x, training=True).shape) == (3, 2)
+
+
 def test_layers_deserialize_by_name():
     layer = layers.deserialize({"class_name": "RandomZoom", "config": layers.RandomZoom(0.2, seed=3).get_config()})
     assert isinstance(layer, layers.RandomZoom) and layer.seed == 3

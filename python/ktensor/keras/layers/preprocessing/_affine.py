@@ -39,14 +39,17 @@ def _fix_index(i, n, fill_mode):
     return kt.clip_by_value(i, 0.0, float(n - 1)), inside
 
 
-def _neighbours(y_in, x_in, interpolation):
-    """[(y index, x index, weight or None)] of the grid points an interpolation reads."""
+def _taps(coord, interpolation):
+    """[(integer-valued float index, weight or None)] an interpolation reads along one axis."""
     if interpolation == "nearest":
-        return [(kt.floor(y_in + 0.5), kt.floor(x_in + 0.5), None)]
-    y0, x0 = kt.floor(y_in), kt.floor(x_in)
-    fy, fx = y_in - y0, x_in - x0
-    gy, gx = 1.0 - fy, 1.0 - fx
-    return [(y0, x0, gy * gx), (y0, x0 + 1.0, gy * fx), (y0 + 1.0, x0, fy * gx), (y0 + 1.0, x0 + 1.0, fy * fx)]
+        return [(kt.floor(coord + 0.5), None)]
+    i0 = kt.floor(coord)
+    frac = coord - i0
+    return [(i0, 1.0 - frac), (i0 + 1.0, frac)]
+
+
+def _times(a, b):
+    return b if a is None else a if b is None else a * b
 
 
 def affine_transform(images, transform, interpolation="bilinear", fill_mode="constant", fill_value=0.0,
@@ -83,22 +86,30 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     x_in = (coef[0] * xs + coef[1] * ys + coef[2]) / k
     y_in = (coef[3] * xs + coef[4] * ys + coef[5]) / k
 
-    flat = kt.reshape(images, (b * h * w, c))
-    base = kt.reshape(kt.range(b, dtype="int64", device=dev), (b, 1, 1)) * (h * w)
-    out = None
-    for iy, ix, weight in _neighbours(y_in, x_in, interpolation):
+    # Each axis's taps are mapped into the image once; a grid point is a row tap plus a column tap.
+    # Outside points of "constant" get weight 0 and their share of the weight goes to fill_value.
+    rows = []
+    for iy, wy in _taps(y_in, interpolation):
         iy, my = _fix_index(iy, h, fill_mode)
+        rows.append((kt.reshape(kt.range(b, dtype="int64", device=dev), (b, 1, 1)) * (h * w)
+                     + kt.cast(iy, "int64") * w, wy, my))
+    cols = []
+    for ix, wx in _taps(x_in, interpolation):
         ix, mx = _fix_index(ix, w, fill_mode)
-        index = base + kt.cast(iy, "int64") * w + kt.cast(ix, "int64")
-        value = kt.gather(flat, index)  # (b, oh, ow, c)
-        if fill_mode == "constant":
-            inside = kt.expand_dims(kt.cast(my * mx, images.dtype), -1)
-            value = value * inside + (1.0 - inside) * float(fill_value) if fill_value else value * inside
-        if weight is not None:
-            value = value * kt.expand_dims(kt.cast(weight, images.dtype), -1)
-        out = value if out is None else out + value
+        cols.append((kt.cast(ix, "int64"), wx, mx))
+    flat = kt.reshape(images, (b * h * w, c))
+    out, kept = None, None
+    for row, wy, my in rows:
+        for col, wx, mx in cols:
+            weight = _times(_times(wy, wx), _times(my, mx))
+            value = kt.gather(flat, row + col)  # (b, oh, ow, c)
+            if weight is not None:
+                value = value * kt.expand_dims(kt.cast(weight, images.dtype), -1)
+                kept = weight if kept is None else kept + weight
+            out = value if out is None else out + value
+    if fill_mode == "constant" and float(fill_value) != 0.0:
+        out = out + kt.expand_dims(kt.cast(1.0 - kept, images.dtype), -1) * float(fill_value)
     return kt.squeeze(out, 0) if single else out
-
 
 
 def resize_bilinear(images, size):
