@@ -113,6 +113,13 @@ def test_affine_transform_single_image_output_shape_and_int_input():
     np.testing.assert_allclose(got, want[0], rtol=1e-5, atol=1e-5)
 
 
+def test_affine_transform_points_at_infinity_read_as_outside():
+    x = images((1, 3, 4, 1), seed=21)
+    t = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, -0.5, 0.0]  # k = 1 - x / 2 is 0 at x = 2
+    got = affine_transform(x, t, "bilinear", "constant", fill_value=9.0).numpy()
+    assert np.all(np.isfinite(got)) and np.all(got[0, :, 2] == 9.0)
+
+
 @pytest.mark.parametrize("fill_mode", ["constant", "reflect"])
 def test_affine_transform_gradient(fill_mode):
     t = [0.9, -0.3, 0.6, 0.25, 1.1, -0.7, 0.0, 0.0]

@@ -85,6 +85,9 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     k = coef[6] * xs + coef[7] * ys + 1.0
     x_in = (coef[0] * xs + coef[1] * ys + coef[2]) / k
     y_in = (coef[3] * xs + coef[4] * ys + coef[5]) / k
+    # A projective transform can send points to infinity (k = 0): they read as far outside.
+    x_in = kt.where(kt.is_finite(x_in), x_in, -1e6)
+    y_in = kt.where(kt.is_finite(y_in), y_in, -1e6)
 
     # Each axis's taps are mapped into the image once; a grid point is a row tap plus a column tap.
     # Outside points of "constant" get weight 0 and their share of the weight goes to fill_value.
