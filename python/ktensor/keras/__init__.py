@@ -14,12 +14,12 @@ from .optimizers import Optimizer
 
 def __getattr__(name):
     # The datasets package is imported on first use (it is independent of the rest).
-    if name == "datasets":
+    if name in ("datasets", "preprocessing"):
         import importlib
-        return importlib.import_module(".datasets", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'ktensor.keras' has no attribute {name!r}")
 
 
 __all__ = ["Sequential", "Model", "Input", "InputLayer", "Layer", "Loss", "Metric", "Optimizer", "activations",
            "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
-           "optimizers", "regularizers", "saving", "utils"]
+           "optimizers", "preprocessing", "regularizers", "saving", "utils"]

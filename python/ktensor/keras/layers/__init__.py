@@ -99,3 +99,13 @@ __all__ += ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2
 __all__ += ["Cropping1D", "Cropping2D", "Embedding", "Masking", "Permute", "RepeatVector", "Reshape",  # shapes family
             "SpatialDropout1D", "SpatialDropout2D", "TimeDistributed", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
             "ZeroPadding2D"]
+
+
+# preprocessing layers (prep)
+from .preprocessing import (Normalization, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,  # noqa: E402
+                            RandomZoom, Rescaling)
+
+_CLASSES.update({c.__name__: c for c in (Rescaling, Normalization, RandomFlip, RandomTranslation, RandomRotation,
+                                         RandomZoom, RandomCrop)})
+__all__ += ["Rescaling", "Normalization", "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
+            "RandomCrop"]

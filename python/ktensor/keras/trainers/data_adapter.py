@@ -198,7 +198,10 @@ class StreamData:
     def __init__(self, source, device, steps=None, name="x", prepare=None):
         self.source, self.device, self.name = source, device, name
         self.prepare = prepare
+        from ..utils.py_dataset import PyDataset  # a PyDataset is indexed even when it is also an iterator (Keras)
+
         self.kind = ("dataset" if isinstance(source, kt.data.Dataset) else
+                     "sequence" if isinstance(source, PyDataset) else
                      "iterator" if hasattr(source, "__next__") else "sequence")
         if steps is not None:
             steps = int(steps)
