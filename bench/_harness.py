@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 # Quiet, CPU-friendly TensorFlow / Keras defaults; must be set before the first import.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"  # the keras/tf column is Keras on TF
+# ktensor and torch share one libgomp in this process; whichever loads first sets its wait policy, and
+# spinning idle threads of one framework steal the cores of the other. Passive waiting for all.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 FRAMEWORKS = ("ktensor", "torch", "keras/tf", "numpy")
 VERBOSE = False  # run.py --verbose: print the traceback of every failed cell
@@ -160,6 +163,16 @@ def cell(fn, *args, **kwargs):
             traceback.print_exc(file=sys.stderr)
         msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
         return f"error: {type(e).__name__}: {msg}" if msg else f"error: {type(e).__name__}"
+
+
+def peak_rss_mb():
+    """Peak resident set size of this process in MiB (VmHWM: unlike ru_maxrss it is not inherited
+    from the parent across fork + exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("VmHWM not found in /proc/self/status")
 
 
 def rss_mb():

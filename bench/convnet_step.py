@@ -10,7 +10,6 @@ Also runnable alone for the memory row: python bench/convnet_step.py {ktensor|to
 """
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import sys
 import numpy as np
 
 from _harness import (Row, cell, import_keras, import_ktensor, import_torch, ktensor_sync, median_time,
-                      torch_sync)
+                      peak_rss_mb, torch_sync)
 
 BATCHES = (32, 128)
 MEMORY_BATCH = 128
@@ -108,7 +107,7 @@ def train(framework, device, steps):
         step()
     if sync is not None:
         sync()
-    return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"peak_rss_mb": peak_rss_mb()}
 
 
 def peak_mb(framework, device, steps):
