@@ -3,7 +3,6 @@ BatchNormalization's moving statistics through fit, Keras 3 configs, and bad inp
 import numpy as np
 import pytest
 
-import ktensor as kt
 from ktensor import keras
 from ktensor.keras import layers
 from helpers import rng
