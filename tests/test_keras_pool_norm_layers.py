@@ -3,7 +3,6 @@ BatchNormalization's moving statistics through fit, Keras 3 configs, and bad inp
 import numpy as np
 import pytest
 
-import ktensor as kt
 from ktensor import keras
 from ktensor.keras import layers
 from helpers import rng
@@ -274,3 +273,56 @@ def test_built_layers_reject_other_shapes():
         ln(np.zeros((2, 3), np.float32))
     with pytest.raises(NotImplementedError, match="renorm"):
         layers.BatchNormalization(renorm=True)
+
+
+# ---- Keras files (fixtures written by Keras 3.15 on TensorFlow: pooling, BatchNormalization after two
+# epochs of fit, LayerNormalization over two axes, global pooling; a Sequential and a functional model) ----
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.mark.parametrize("name,key", [("keras_pool_norm_seq.keras", "seq"), ("keras_pool_norm_seq.h5", "seq"),
+                                      ("keras_pool_norm_fn.keras", "fn")])
+def test_keras_written_files_load(name, key):
+    e = np.load(FIXTURES / "keras_pool_norm_expected.npz")
+    m = keras.models.load_model(FIXTURES / name)
+    x = e["x"] if key == "seq" else e["x1"]
+    np.testing.assert_allclose(m.predict(x, verbose=0), e[key], rtol=1e-5, atol=1e-5)
+    if key == "seq":
+        bn = m.layers[1]
+        np.testing.assert_array_equal(bn.moving_mean.numpy(), e["moving_mean"])
+        np.testing.assert_array_equal(bn.moving_variance.numpy(), e["moving_variance"])
+
+
+_KERAS_CHECK = """
+import sys, numpy as np, keras
+x = np.load(sys.argv[1])
+for path in sys.argv[3:]:
+    d = float(np.abs(keras.models.load_model(path).predict(x, verbose=0) - np.load(sys.argv[2])).max())
+    assert d < 1e-5, (path, d)
+print('ok')
+"""
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("keras") is None, reason="keras is not installed")
+def test_ktensor_files_load_in_real_keras(tmp_path):
+    import os
+    import subprocess
+    import sys
+    keras.utils.set_random_seed(2)
+    x = rng(11).standard_normal((8, 7, 7, 3)).astype(np.float32)
+    m = keras.Sequential([keras.Input((7, 7, 3)), layers.AveragePooling2D(padding="same"),
+                          layers.BatchNormalization(), layers.MaxPooling2D(2, strides=1),
+                          layers.LayerNormalization(), layers.GlobalAveragePooling2D(), layers.Dense(2)])
+    m.compile(optimizer="adam", loss="mse")
+    m.fit(x, rng(12).standard_normal((8, 2)).astype(np.float32), epochs=2, batch_size=4, verbose=0)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "p.npy", m.predict(x, verbose=0))
+    paths = [str(tmp_path / f"m{ext}") for ext in (".keras", ".h5")]
+    for p in paths:
+        m.save(p)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    r = subprocess.run([sys.executable, "-c", _KERAS_CHECK, str(tmp_path / "x.npy"), str(tmp_path / "p.npy"), *paths],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]

@@ -1,6 +1,6 @@
 // 2-D max and average pooling over compact NHWC tensors, and their backward passes written as
 // gathers over input pixels (each input gradient sums its covering windows in a fixed order).
-// Threads take whole rows; the innermost loops run over channels, contiguous, so they vectorise.
+// Threads take ranges of pixels; the innermost loops run over channels, contiguous, so they vectorise.
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
 
@@ -18,32 +18,29 @@ inline bool beats(T v, T best) {
 template <class T, bool ARG>
 void max_pool_t(const PoolGeom& g, T* out, int32_t* arg, const T* in) {
   const int64_t C = g.c;
-  parallel_for(g.n * g.oh, g.ow * g.kh * g.kw * C, [&](int64_t b, int64_t e) {
+  parallel_for(g.n * g.oh * g.ow, g.kh * g.kw * C, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
-      const int64_t n = t / g.oh, r = t % g.oh;
-      int64_t h0, h1;
+      const int64_t q = t % g.ow, r = (t / g.ow) % g.oh, n = t / (g.ow * g.oh);
+      int64_t h0, h1, w0, w1;
       g.rows(r, &h0, &h1);
+      g.cols(q, &w0, &w1);
       const T* img = in + n * g.h * g.w * C;
-      for (int64_t q = 0; q < g.ow; ++q) {
-        int64_t w0, w1;
-        g.cols(q, &w0, &w1);
-        T* y = out + (t * g.ow + q) * C;
-        int32_t* a = ARG ? arg + (t * g.ow + q) * C : nullptr;
-        const T* first = img + (h0 * g.w + w0) * C;
-        for (int64_t c = 0; c < C; ++c) y[c] = first[c];
-        if constexpr (ARG)
-          for (int64_t c = 0; c < C; ++c) a[c] = (int32_t)(h0 * g.w + w0);
-        for (int64_t i = h0; i < h1; ++i)
-          for (int64_t j = i == h0 ? w0 + 1 : w0; j < w1; ++j) {
-            const T* p = img + (i * g.w + j) * C;
-            const int32_t pos = (int32_t)(i * g.w + j);
-            for (int64_t c = 0; c < C; ++c) {
-              const bool take = beats(p[c], y[c]);
-              y[c] = take ? p[c] : y[c];
-              if constexpr (ARG) a[c] = take ? pos : a[c];
-            }
+      T* y = out + t * C;
+      int32_t* a = ARG ? arg + t * C : nullptr;
+      const T* first = img + (h0 * g.w + w0) * C;
+      for (int64_t c = 0; c < C; ++c) y[c] = first[c];
+      if constexpr (ARG)
+        for (int64_t c = 0; c < C; ++c) a[c] = (int32_t)(h0 * g.w + w0);
+      for (int64_t i = h0; i < h1; ++i)
+        for (int64_t j = i == h0 ? w0 + 1 : w0; j < w1; ++j) {
+          const T* p = img + (i * g.w + j) * C;
+          const int32_t pos = (int32_t)(i * g.w + j);
+          for (int64_t c = 0; c < C; ++c) {
+            const bool take = beats(p[c], y[c]);
+            y[c] = take ? p[c] : y[c];
+            if constexpr (ARG) a[c] = take ? pos : a[c];
           }
-      }
+        }
     }
   });
 }
@@ -52,26 +49,23 @@ void max_pool_t(const PoolGeom& g, T* out, int32_t* arg, const T* in) {
 template <class T>
 void max_pool_backward_t(const PoolGeom& g, T* dx, const T* dy, const int32_t* arg) {
   const int64_t C = g.c;
-  const int64_t per_row = g.w * C * ((g.kh + g.sh - 1) / g.sh) * ((g.kw + g.sw - 1) / g.sw);
-  parallel_for(g.n * g.h, per_row, [&](int64_t b, int64_t e) {
+  const int64_t per_pixel = C * ((g.kh + g.sh - 1) / g.sh) * ((g.kw + g.sw - 1) / g.sw);
+  parallel_for(g.n * g.h * g.w, per_pixel, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
-      const int64_t n = t / g.h, i = t % g.h;
-      int64_t r0, r1;
+      const int64_t j = t % g.w, i = (t / g.w) % g.h, n = t / (g.w * g.h);
+      int64_t r0, r1, q0, q1;
       g.rows_covering(i, &r0, &r1);
-      for (int64_t j = 0; j < g.w; ++j) {
-        T* d = dx + (t * g.w + j) * C;
-        for (int64_t c = 0; c < C; ++c) d[c] = T(0);
-        int64_t q0, q1;
-        g.cols_covering(j, &q0, &q1);
-        const int32_t pos = (int32_t)(i * g.w + j);
-        for (int64_t r = r0; r < r1; ++r)
-          for (int64_t q = q0; q < q1; ++q) {
-            const int64_t o = ((n * g.oh + r) * g.ow + q) * C;
-            const int32_t* a = arg + o;
-            const T* gy = dy + o;
-            for (int64_t c = 0; c < C; ++c) d[c] += a[c] == pos ? gy[c] : T(0);
-          }
-      }
+      g.cols_covering(j, &q0, &q1);
+      T* d = dx + t * C;
+      for (int64_t c = 0; c < C; ++c) d[c] = T(0);
+      const int32_t pos = (int32_t)(i * g.w + j);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t q = q0; q < q1; ++q) {
+          const int64_t o = ((n * g.oh + r) * g.ow + q) * C;
+          const int32_t* a = arg + o;
+          const T* gy = dy + o;
+          for (int64_t c = 0; c < C; ++c) d[c] += a[c] == pos ? gy[c] : T(0);
+        }
     }
   });
 }
@@ -80,25 +74,22 @@ void max_pool_backward_t(const PoolGeom& g, T* dx, const T* dy, const int32_t* a
 template <class T>
 void avg_pool_t(const PoolGeom& g, T* out, const T* in) {
   const int64_t C = g.c;
-  parallel_for(g.n * g.oh, g.ow * g.kh * g.kw * C, [&](int64_t b, int64_t e) {
+  parallel_for(g.n * g.oh * g.ow, g.kh * g.kw * C, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
-      const int64_t n = t / g.oh, r = t % g.oh;
-      int64_t h0, h1;
+      const int64_t q = t % g.ow, r = (t / g.ow) % g.oh, n = t / (g.ow * g.oh);
+      int64_t h0, h1, w0, w1;
       g.rows(r, &h0, &h1);
+      g.cols(q, &w0, &w1);
       const T* img = in + n * g.h * g.w * C;
-      for (int64_t q = 0; q < g.ow; ++q) {
-        int64_t w0, w1;
-        g.cols(q, &w0, &w1);
-        T* y = out + (t * g.ow + q) * C;
-        for (int64_t c = 0; c < C; ++c) y[c] = T(0);
-        for (int64_t i = h0; i < h1; ++i)
-          for (int64_t j = w0; j < w1; ++j) {
-            const T* p = img + (i * g.w + j) * C;
-            for (int64_t c = 0; c < C; ++c) y[c] += p[c];
-          }
-        const T cnt = T((h1 - h0) * (w1 - w0));
-        for (int64_t c = 0; c < C; ++c) y[c] = y[c] / cnt;
-      }
+      T* y = out + t * C;
+      for (int64_t c = 0; c < C; ++c) y[c] = T(0);
+      for (int64_t i = h0; i < h1; ++i)
+        for (int64_t j = w0; j < w1; ++j) {
+          const T* p = img + (i * g.w + j) * C;
+          for (int64_t c = 0; c < C; ++c) y[c] += p[c];
+        }
+      const T cnt = T((h1 - h0) * (w1 - w0));
+      for (int64_t c = 0; c < C; ++c) y[c] = y[c] / cnt;
     }
   });
 }
@@ -106,24 +97,21 @@ void avg_pool_t(const PoolGeom& g, T* out, const T* in) {
 template <class T>
 void avg_pool_backward_t(const PoolGeom& g, T* dx, const T* dy) {
   const int64_t C = g.c;
-  const int64_t per_row = g.w * C * ((g.kh + g.sh - 1) / g.sh) * ((g.kw + g.sw - 1) / g.sw);
-  parallel_for(g.n * g.h, per_row, [&](int64_t b, int64_t e) {
+  const int64_t per_pixel = C * ((g.kh + g.sh - 1) / g.sh) * ((g.kw + g.sw - 1) / g.sw);
+  parallel_for(g.n * g.h * g.w, per_pixel, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
-      const int64_t n = t / g.h, i = t % g.h;
-      int64_t r0, r1;
+      const int64_t j = t % g.w, i = (t / g.w) % g.h, n = t / (g.w * g.h);
+      int64_t r0, r1, q0, q1;
       g.rows_covering(i, &r0, &r1);
-      for (int64_t j = 0; j < g.w; ++j) {
-        T* d = dx + (t * g.w + j) * C;
-        for (int64_t c = 0; c < C; ++c) d[c] = T(0);
-        int64_t q0, q1;
-        g.cols_covering(j, &q0, &q1);
-        for (int64_t r = r0; r < r1; ++r)
-          for (int64_t q = q0; q < q1; ++q) {
-            const T cnt = T(g.count(r, q));
-            const T* gy = dy + ((n * g.oh + r) * g.ow + q) * C;
-            for (int64_t c = 0; c < C; ++c) d[c] += gy[c] / cnt;
-          }
-      }
+      g.cols_covering(j, &q0, &q1);
+      T* d = dx + t * C;
+      for (int64_t c = 0; c < C; ++c) d[c] = T(0);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t q = q0; q < q1; ++q) {
+          const T cnt = T(g.count(r, q));
+          const T* gy = dy + ((n * g.oh + r) * g.ow + q) * C;
+          for (int64_t c = 0; c < C; ++c) d[c] += gy[c] / cnt;
+        }
     }
   });
 }

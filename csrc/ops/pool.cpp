@@ -40,12 +40,12 @@ Tensor float_input(const char* op, const Tensor& x) {
 
 Shape out_shape(const PoolGeom& g) { return {g.n, g.oh, g.ow, g.c}; }
 
-// The upstream gradient of a backward op: the forward's output shape, the input's dtype.
-Tensor grad_input(const char* op, const Tensor& dy, const PoolGeom& g, DType dt) {
+// The upstream gradient of a backward op: float, of the forward's output shape.
+Tensor grad_input(const char* op, const Tensor& dy, const PoolGeom& g) {
   KT_CHECK(dy.shape == out_shape(g), ValueError, op, ": gradient of shape ", dy.shape, " for an output of shape ",
            out_shape(g));
   KT_CHECK(is_floating(dy.dtype), TypeError, op, ": gradient must be float, got ", dtype_name(dy.dtype));
-  return (dy.dtype == dt ? dy : cast(dy, dt)).contiguous();
+  return dy.contiguous();
 }
 
 }  // namespace
@@ -69,7 +69,7 @@ Tensor max_pool2d_backward(const Tensor& dy_in, const Tensor& argmax_in, const S
   KT_CHECK(argmax_in.dtype == DType::Int32 && argmax_in.shape == out_shape(g), ValueError, op,
            ": argmax must be int32 of shape ", out_shape(g), ", got ", dtype_name(argmax_in.dtype), " of shape ",
            argmax_in.shape);
-  Tensor dy = grad_input(op, dy_in, g, dy_in.dtype), argmax = argmax_in.contiguous();
+  Tensor dy = grad_input(op, dy_in, g), argmax = argmax_in.contiguous();
   Tensor dx = Tensor::empty(input_shape, dy.dtype, dy.device());
   if (!dx.numel()) return dx;
   if (!dy.numel()) return full(input_shape, dy.dtype, dy.device(), 0.0);
@@ -89,7 +89,7 @@ Tensor avg_pool2d_backward(const Tensor& dy_in, const Shape& input_shape, const 
                            bool same) {
   const char* op = "avg_pool2d_backward";
   const PoolGeom g = pool_geom(op, input_shape, k, s, same);
-  Tensor dy = grad_input(op, dy_in, g, dy_in.dtype);
+  Tensor dy = grad_input(op, dy_in, g);
   Tensor dx = Tensor::empty(input_shape, dy.dtype, dy.device());
   if (!dx.numel()) return dx;
   if (!dy.numel()) return full(input_shape, dy.dtype, dy.device(), 0.0);
