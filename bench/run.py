@@ -23,7 +23,6 @@ WORKLOADS = ("mlp_step", "convnet_step", "sgemm", "overhead", "memory", "gpu")
 WORKLOADS += ("embedding_step",)  # shapes family
 WORKLOADS += ("augment",)  # the random image layers (prep)
 
-WORKLOADS = ("mlp_step", "sgemm", "overhead", "memory", "gpu")
 WORKLOADS += ("norm_pool",)  # pool and norm family
 COLUMNS = (("workload", 40), ("unit", 9)) + tuple((f, 13) for f in FRAMEWORKS) + (("ratio", 0),)
 
