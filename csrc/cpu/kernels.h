@@ -6,6 +6,7 @@
 #include "dtype.h"
 #include "geometry.h"
 #include "op_codes.h"
+#include "rnn_step.h"  // rnn family
 
 namespace kt {
 namespace cpu {
