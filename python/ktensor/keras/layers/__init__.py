@@ -10,9 +10,17 @@ from .lambda_layer import Lambda
 from .layer import Layer
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
                     dot, maximum, minimum, multiply, subtract)
+# rnn family
+from .bidirectional import Bidirectional
+from .gru import GRU, GRUCell
+from .lstm import LSTM, LSTMCell
+from .rnn import RNN
+from .simple_rnn import SimpleRNN, SimpleRNNCell
 
 _CLASSES = {c.__name__: c for c in (Activation, Dense, Dropout, Flatten, InputLayer, Lambda, Add, Subtract, Multiply,
                                     Average, Maximum, Minimum, Concatenate, Dot)}
+_CLASSES.update({c.__name__: c for c in (RNN, SimpleRNN, SimpleRNNCell, LSTM, LSTMCell, GRU, GRUCell,
+                                          Bidirectional)})  # rnn family
 _MODULES = {"Functional": "keras.src.models.functional"}
 
 
@@ -39,3 +47,4 @@ def deserialize(config, custom_objects=None):
 __all__ = ["Layer", "Dense", "Activation", "Dropout", "Flatten", "InputLayer", "Input", "Lambda", "Add", "Subtract",
            "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract", "multiply", "average",
            "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize"]
+__all__ += ["RNN", "SimpleRNN", "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell", "Bidirectional"]  # rnn family
