@@ -320,6 +320,20 @@ PYBIND11_MODULE(_core, m) {
   m.def("layer_norm", &ops::layer_norm);
   m.def("layer_norm_backward", &ops::layer_norm_backward);
 
+  // rnn family
+  m.def("rnn_forward", [](int kind, int act, int ract, const Tensor& xw, const Tensor& u, std::optional<Tensor> brec,
+                          const Tensor& h0, std::optional<Tensor> c0, std::optional<Tensor> mask,
+                          std::optional<Tensor> rmask, bool reverse, bool zero_out) {
+    return ops::rnn_forward(kind, act, ract, xw, u, brec ? &*brec : nullptr, h0, c0 ? &*c0 : nullptr,
+                            mask ? &*mask : nullptr, rmask ? &*rmask : nullptr, reverse, zero_out);
+  });
+  m.def("rnn_backward", [](int kind, int act, int ract, const Tensor& u, const Tensor& H, const Tensor& C,
+                           const Tensor& G, const Tensor& RH, std::optional<Tensor> mask, std::optional<Tensor> rmask,
+                           bool reverse, bool zero_out, const Tensor& dpacked) {
+    return ops::rnn_backward(kind, act, ract, u, H, C, G, RH, mask ? &*mask : nullptr, rmask ? &*rmask : nullptr,
+                             reverse, zero_out, dpacked);
+  });
+
   m.def("cuda_compiled", &cuda_compiled);
   m.def("cuda_device_count", &cuda_device_count);
   m.def("blas_info", &blas_info);

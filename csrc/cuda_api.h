@@ -9,6 +9,7 @@
 #include "geometry.h"
 #include "op_codes.h"
 #include "pool_geom.h"  // pool family
+#include "rnn_step.h"  // rnn family
 
 namespace kt {
 namespace cuda {

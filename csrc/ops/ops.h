@@ -79,6 +79,18 @@ std::vector<Tensor> layer_norm(const Tensor& x, const std::optional<Tensor>& gam
 std::vector<Tensor> layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& mean, const Tensor& rstd,
                                         const std::optional<Tensor>& gamma, int64_t begin_axis);  // {dx, dgamma, dbeta}
 
+// rnn.cpp (rnn family): whole-sequence SimpleRNN / LSTM / GRU recurrences over a precomputed
+// input projection xw (time, batch, gates * units); kind and activation codes in rnn_step.h.
+// Forward returns {packed (batch, time + states, units): outputs in processing order then the
+// final h (and c), H, C, G, RH} (the last four are saved for backward; unused ones have shape
+// (0,)). Backward takes the gradient of packed and returns {dxw, dU, d recurrent bias, dh0, dc0}.
+std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw, const Tensor& u, const Tensor* brec,
+                                const Tensor& h0, const Tensor* c0, const Tensor* mask, const Tensor* rmask,
+                                bool reverse, bool zero_out);
+std::vector<Tensor> rnn_backward(int kind, int act, int ract, const Tensor& u, const Tensor& H, const Tensor& C,
+                                 const Tensor& G, const Tensor& RH, const Tensor* mask, const Tensor* rmask,
+                                 bool reverse, bool zero_out, const Tensor& dpacked);
+
 // Helpers shared by the op files.
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);
 

@@ -157,6 +157,35 @@ def _preset(class_name, scale, mode, distribution):
                                                             f"distribution={distribution!r})."})
 
 
+class Orthogonal(RandomInitializer):
+    """A random orthogonal matrix (rows or columns orthonormal) times `gain`, as Keras 3 makes it:
+    the Q of the QR decomposition of a normal draw, signs fixed by R's diagonal. Shapes of rank > 2
+    are flattened to (prod(shape[:-1]), shape[-1])."""
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        import numpy as np
+
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: the shape must have at least 2 dimensions, got {shape}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        # The draw comes from ktensor's generator (seeded like every initializer); the QR
+        # decomposition is done once on the host, at build time.
+        a = kt.random.normal((max(rows, cols), min(rows, cols)), 0.0, 1.0, dtype="float64", seed=self.seed).numpy()
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return kt.constant((self.gain * q).reshape(shape), dtype=_dtype(dtype))
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
 GlorotUniform = _preset("GlorotUniform", 1.0, "fan_avg", "uniform")
 GlorotNormal = _preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
 HeUniform = _preset("HeUniform", 2.0, "fan_in", "uniform")
@@ -166,12 +195,13 @@ LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
 
 _CLASSES = {c.__name__: c for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
                                      VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
-                                     LecunUniform, LecunNormal)}
+                                     LecunUniform, LecunNormal, Orthogonal)}
 _NAMES = {"zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
           "random_normal": RandomNormal, "normal": RandomNormal, "random_uniform": RandomUniform,
           "uniform": RandomUniform, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
           "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
-          "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal}
+          "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
+          "orthogonal": Orthogonal}
 
 
 def serialize(initializer):

@@ -49,6 +49,13 @@ from .up_sampling2d import UpSampling2D
 from .zero_padding1d import ZeroPadding1D
 from .zero_padding2d import ZeroPadding2D
 
+# rnn family
+from .bidirectional import Bidirectional
+from .gru import GRU, GRUCell
+from .lstm import LSTM, LSTMCell
+from .rnn import RNN
+from .simple_rnn import SimpleRNN, SimpleRNNCell
+
 _CLASSES = {c.__name__: c for c in (Activation, Dense, Dropout, Flatten, InputLayer, Lambda, Add, Subtract, Multiply,
                                     Average, Maximum, Minimum, Concatenate, Dot)}
 _CLASSES.update({c.__name__: c for c in (Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,  # conv family
@@ -61,6 +68,8 @@ _CLASSES.update({c.__name__: c for c in (MaxPooling1D, MaxPooling2D, AveragePool
 _CLASSES.update({c.__name__: c for c in (Cropping1D, Cropping2D, Embedding, Masking, Permute, RepeatVector, Reshape,
                                          SpatialDropout1D, SpatialDropout2D, TimeDistributed, UpSampling1D,
                                          UpSampling2D, ZeroPadding1D, ZeroPadding2D)})
+_CLASSES.update({c.__name__: c for c in (RNN, SimpleRNN, SimpleRNNCell, LSTM, LSTMCell, GRU, GRUCell,
+                                          Bidirectional)})  # rnn family
 _MODULES = {"Functional": "keras.src.models.functional"}
 _MODULES["Sequential"] = "keras"  # shapes family: a nested Sequential (e.g. in TimeDistributed), as Keras 3 writes
 
@@ -109,3 +118,5 @@ _CLASSES.update({c.__name__: c for c in (Rescaling, Normalization, RandomFlip, R
                                          RandomZoom, RandomCrop)})
 __all__ += ["Rescaling", "Normalization", "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
             "RandomCrop"]
+
+__all__ += ["RNN", "SimpleRNN", "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell", "Bidirectional"]  # rnn family

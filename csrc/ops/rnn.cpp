@@ -1,0 +1,224 @@
+// Whole-sequence recurrent layers (SimpleRNN, LSTM, GRU) forward and backward through time.
+// The caller has done the input projection xw = x @ W + b for all steps as one GEMM (time
+// major: (time, batch, gw)). Here, per step, h @ U is one GEMM written into the step's gate
+// buffer and one fused cell kernel applies the nonlinearities and the state update (rnn_cell.h);
+// backward, per step, one fused kernel gives the gate gradients and one GEMM sends them through
+// U, and dU is one GEMM over all steps at the end. The loop stays in native code: no per-step
+// host round trip, no allocation inside it.
+#include "error.h"
+#include "ops/device_call.h"
+#include "ops/ops.h"
+#include "rnn_step.h"
+
+namespace kt {
+namespace ops {
+namespace {
+
+const char* kind_name(int kind) {
+  return kind == kRnnSimple ? "SimpleRNN" : kind == kRnnLstm ? "LSTM" : "GRU";
+}
+
+struct Dims {
+  int kind;
+  int64_t T, B, u, gw, gs;
+  size_t es;
+  char* at(const Tensor& t, int64_t elems) const { return (char*)t.data() + elems * (int64_t)es; }
+};
+
+Tensor prep(const Tensor& t, DType dt, Device dev, const Shape& shape, const char* what, int kind) {
+  KT_CHECK(t.shape == shape, ValueError, kind_name(kind), " recurrence: ", what, " must have shape ", shape, ", got ",
+           t.shape);
+  KT_CHECK(t.device() == dev, ValueError, kind_name(kind), " recurrence: ", what, " is on ", t.device().str(),
+           ", the inputs on ", dev.str());
+  return (t.dtype == dt ? t : cast(t, dt)).contiguous();
+}
+
+Tensor prep_mask(const Tensor& m, Device dev, int64_t B, int64_t T, int kind) {
+  Tensor mk = prep(m, m.dtype, dev, {B, T}, "mask", kind);
+  return mk.dtype == DType::Bool ? mk : binary(BinaryOp::Ne, mk, full({}, mk.dtype, dev, 0.0));
+}
+
+void step_gemm(const Tensor& like, bool tb, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+               const void* b, int64_t ldb, void* c, int64_t ldc) {
+  KT_CALL(like.device(), gemm, like.dtype, false, tb, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1);
+}
+
+// A view of rows [lo, lo + n) of a (rows, B, u) buffer.
+Tensor rows(const Tensor& t, int64_t lo, int64_t n) {
+  Shape s = t.shape;
+  s[0] = n;
+  return t.as_strided(s, t.strides, t.offset + lo * t.strides[0]);
+}
+
+}  // namespace
+
+std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw_in, const Tensor& u_in,
+                                const Tensor* brec_in, const Tensor& h0_in, const Tensor* c0_in,
+                                const Tensor* mask_in, const Tensor* rmask_in, bool reverse, bool zero_out) {
+  KT_CHECK(kind >= kRnnSimple && kind <= kRnnGruBefore, ValueError, "rnn_forward: unknown kind ", kind);
+  KT_CHECK(act >= kActLinear && act <= kActHardSigmoid && ract >= kActLinear && ract <= kActHardSigmoid, ValueError,
+           kind_name(kind), " recurrence: unknown activation code");
+  KT_CHECK(xw_in.ndim() == 3, ValueError, kind_name(kind),
+           " recurrence: the input projection must be (time, batch, gates * units), got shape ", xw_in.shape);
+  KT_CHECK(is_floating(xw_in.dtype), TypeError, kind_name(kind), " recurrence: inputs must be float32 or float64, got ",
+           dtype_name(xw_in.dtype));
+  const DType dt = xw_in.dtype;
+  const Device dev = xw_in.device();
+  const int64_t T = xw_in.shape[0], B = xw_in.shape[1], g = rnn_gates(kind);
+  KT_CHECK(u_in.ndim() == 2 && u_in.shape[1] == g * u_in.shape[0] && u_in.shape[0] > 0, ValueError, kind_name(kind),
+           " recurrence: recurrent kernel must be (units, ", g, " * units), got shape ", u_in.shape);
+  const int64_t u = u_in.shape[0];
+  Dims d{kind, T, B, u, g * u, rnn_gate_stride(kind) * u, dtype_size(dt)};
+  KT_CHECK(xw_in.shape[2] == d.gw, ValueError, kind_name(kind), " recurrence: input projection has ", xw_in.shape[2],
+           " columns, expected ", d.gw, " for ", u, " units");
+  KT_CHECK(T >= 1, ValueError, kind_name(kind), " recurrence: needs at least one time step");
+  Tensor xw = xw_in.contiguous(), U = prep(u_in, dt, dev, u_in.shape, "recurrent kernel", kind);
+  Tensor h0 = prep(h0_in, dt, dev, {B, u}, "initial state h", kind);
+  Tensor brec, c0, mask, rmask;
+  if (brec_in) brec = prep(*brec_in, dt, dev, {d.gw}, "recurrent bias", kind);
+  KT_CHECK(kind == kRnnLstm ? c0_in != nullptr : c0_in == nullptr, ValueError, kind_name(kind),
+           " recurrence: the carry state c is given exactly for LSTM");
+  if (c0_in) c0 = prep(*c0_in, dt, dev, {B, u}, "initial state c", kind);
+  if (mask_in) mask = prep_mask(*mask_in, dev, B, T, kind);
+  if (rmask_in) rmask = prep(*rmask_in, dt, dev, {B, u}, "recurrent dropout mask", kind);
+
+  const int64_t ns = kind == kRnnLstm ? 2 : 1, ldy = (T + ns) * u;
+  // packed: the outputs (batch, time, u) in processing order, then the final states.
+  Tensor packed = Tensor::empty({B, T + ns, u}, dt, dev);
+  Tensor H = Tensor::empty({T + 1, B, u}, dt, dev);
+  Tensor C = kind == kRnnLstm ? Tensor::empty({T + 1, B, u}, dt, dev) : Tensor::empty({0}, dt, dev);
+  Tensor G = Tensor::empty({T, B, d.gs}, dt, dev);
+  Tensor RH = kind == kRnnGruBefore ? Tensor::empty({T, B, u}, dt, dev) : Tensor::empty({0}, dt, dev);
+  Tensor hd = rmask_in ? binary(BinaryOp::Mul, h0, rmask).contiguous() : Tensor();
+  const int64_t first = reverse ? T : 0, last = reverse ? 0 : T;
+  {
+    Tensor h_first = rows(H, first, 1).view({B, u});
+    copy_(h_first, h0);
+    if (kind == kRnnLstm) {
+      Tensor c_first = rows(C, first, 1).view({B, u});
+      copy_(c_first, c0);
+    }
+  }
+  const int64_t bu = B * u;
+  RnnStep st;
+  st.kind = kind, st.act = act, st.ract = ract, st.zero_out = zero_out, st.batch = B, st.units = u;
+  st.brec = brec_in ? brec.data() : nullptr;
+  st.ldy = ldy;
+  st.ldm = T;
+  st.rmask = rmask_in ? rmask.data() : nullptr;
+  st.hd = rmask_in ? hd.data() : nullptr;
+  for (int64_t s = 0; s < T; ++s) {
+    const int64_t t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t, tn = reverse ? t : t + 1;
+    st.xw = d.at(xw, t * B * d.gw);
+    st.gates = d.at(G, t * B * d.gs);
+    st.h_prev = d.at(H, tp * bu);
+    st.h_next = d.at(H, tn * bu);
+    if (kind == kRnnLstm) st.c_prev = d.at(C, tp * bu), st.c_next = d.at(C, tn * bu);
+    st.y = d.at(packed, s * u);
+    st.y_prev = s ? d.at(packed, (s - 1) * u) : nullptr;
+    st.mask = mask_in ? mask.data_as<uint8_t>() + t : nullptr;
+    const void* gin = rmask_in ? hd.data() : st.h_prev;
+    if (kind != kRnnGruBefore) {
+      step_gemm(G, false, B, d.gw, u, gin, u, U.data(), d.gw, st.gates, d.gs);
+      KT_CALL(dev, rnn_cell, dt, false, st);
+    } else {
+      st.rh = d.at(RH, t * bu);
+      step_gemm(G, false, B, 2 * u, u, gin, u, U.data(), d.gw, st.gates, d.gs);
+      st.phase = 0;
+      KT_CALL(dev, rnn_cell, dt, false, st);
+      step_gemm(G, false, B, u, u, st.rh, u, d.at(U, 2 * u), d.gw, d.at(G, t * B * d.gs + 2 * u), d.gs);
+      st.phase = 1;
+      KT_CALL(dev, rnn_cell, dt, false, st);
+    }
+  }
+  for (int64_t k = 0; k < ns; ++k) {
+    Tensor dst = packed.as_strided({B, u}, {ldy, 1}, (T + k) * u);
+    copy_(dst, rows(k ? C : H, last, 1).view({B, u}));
+  }
+  return {packed, H, C, G, RH};
+}
+
+std::vector<Tensor> rnn_backward(int kind, int act, int ract, const Tensor& u_in, const Tensor& H, const Tensor& C,
+                                 const Tensor& G, const Tensor& RH, const Tensor* mask_in, const Tensor* rmask_in,
+                                 bool reverse, bool zero_out, const Tensor& dpacked_in) {
+  KT_CHECK(kind >= kRnnSimple && kind <= kRnnGruBefore, ValueError, "rnn_backward: unknown kind ", kind);
+  const DType dt = G.dtype;
+  const Device dev = G.device();
+  KT_CHECK(G.ndim() == 3 && H.ndim() == 3 && u_in.ndim() == 2, ValueError, kind_name(kind),
+           " recurrence backward: saved buffers have the wrong rank");
+  const int64_t T = G.shape[0], B = G.shape[1], u = u_in.shape[0], g = rnn_gates(kind);
+  Dims d{kind, T, B, u, g * u, rnn_gate_stride(kind) * u, dtype_size(dt)};
+  const int64_t ns = kind == kRnnLstm ? 2 : 1, ldy = (T + ns) * u, bu = B * u;
+  KT_CHECK(G.shape[2] == d.gs && H.shape == Shape({T + 1, B, u}), ValueError, kind_name(kind),
+           " recurrence backward: saved buffers do not match the recurrent kernel");
+  Tensor U = prep(u_in, dt, dev, {u, d.gw}, "recurrent kernel", kind);
+  Tensor dpacked = prep(dpacked_in, dt, dev, {B, T + ns, u}, "output gradient", kind);
+  Tensor mask, rmask;
+  if (mask_in) mask = prep_mask(*mask_in, dev, B, T, kind);
+  if (rmask_in) rmask = prep(*rmask_in, dt, dev, {B, u}, "recurrent dropout mask", kind);
+
+  Tensor dxw = Tensor::empty({T, B, d.gw}, dt, dev);
+  Tensor drec = kind == kRnnGruAfter ? Tensor::empty({T, B, d.gw}, dt, dev) : dxw;
+  Tensor dh = dpacked.as_strided({B, u}, {ldy, 1}, dpacked.offset + T * u).clone();
+  Tensor dc = kind == kRnnLstm ? dpacked.as_strided({B, u}, {ldy, 1}, dpacked.offset + (T + 1) * u).clone()
+                               : Tensor::empty({0}, dt, dev);
+  Tensor gy = full({B, u}, dt, dev, 0.0);
+  Tensor rec1 = Tensor::empty({B, u}, dt, dev);
+  Tensor rec2 = kind == kRnnGruBefore ? Tensor::empty({B, u}, dt, dev) : Tensor();
+  RnnStep st;
+  st.kind = kind, st.act = act, st.ract = ract, st.zero_out = zero_out, st.batch = B, st.units = u;
+  st.ldm = T;
+  st.lddy = ldy;
+  st.rmask = rmask_in ? rmask.data() : nullptr;
+  st.dh = dh.data();
+  st.gy = gy.data();
+  st.dc = kind == kRnnLstm ? dc.data() : nullptr;
+  for (int64_t s = T - 1; s >= 0; --s) {
+    const int64_t t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t, tn = reverse ? t : t + 1;
+    st.gates = d.at(G, t * B * d.gs);
+    st.h_prev = d.at(H, tp * bu);
+    st.h_next = d.at(H, tn * bu);
+    if (kind == kRnnLstm) st.c_prev = d.at(C, tp * bu), st.c_next = d.at(C, tn * bu);
+    st.dy = d.at(dpacked, s * u);
+    st.mask = mask_in ? mask.data_as<uint8_t>() + t : nullptr;
+    st.dxw = d.at(dxw, t * B * d.gw);
+    st.drec = kind == kRnnGruAfter ? d.at(drec, t * B * d.gw) : nullptr;
+    const bool later = s < T - 1;  // a processed step after this one sent gradient through its GEMMs
+    st.rec1 = later ? rec1.data() : nullptr;
+    st.rec2 = later && kind == kRnnGruBefore ? rec2.data() : nullptr;
+    if (kind != kRnnGruBefore) {
+      KT_CALL(dev, rnn_cell, dt, true, st);
+      step_gemm(G, true, B, u, d.gw, d.at(drec, t * B * d.gw), d.gw, U.data(), d.gw, rec1.data(), u);
+    } else {
+      st.phase = 1;
+      KT_CALL(dev, rnn_cell, dt, true, st);
+      step_gemm(G, true, B, u, u, (char*)st.dxw + 2 * u * d.es, d.gw, d.at(U, 2 * u), d.gw, rec2.data(), u);
+      st.phase = 0;
+      st.rec2 = rec2.data();
+      KT_CALL(dev, rnn_cell, dt, true, st);
+      step_gemm(G, true, B, u, 2 * u, st.dxw, d.gw, U.data(), d.gw, rec1.data(), u);
+    }
+  }
+  // The gradient of h0: direct, plus through the first step's GEMMs.
+  Tensor through = kind == kRnnGruBefore ? binary(BinaryOp::Add, rec1, rec2) : rec1;
+  if (rmask_in) through = binary(BinaryOp::Mul, through, rmask);
+  Tensor dh0 = binary(BinaryOp::Add, dh, through);
+  // dU = sum over steps of (GEMM input)^T @ (gate gradient), one GEMM over all steps.
+  Tensor hin = rows(H, reverse ? 1 : 0, T);
+  if (rmask_in) hin = binary(BinaryOp::Mul, hin, rmask);
+  hin = hin.contiguous();
+  Tensor du = Tensor::empty({u, d.gw}, dt, dev);
+  const int64_t TB = T * B;
+  if (kind != kRnnGruBefore) {
+    KT_CALL(dev, gemm, dt, true, false, u, d.gw, TB, hin.data(), u, 0, drec.data(), d.gw, 0, du.data(), d.gw, 0, 1);
+  } else {
+    KT_CALL(dev, gemm, dt, true, false, u, 2 * u, TB, hin.data(), u, 0, dxw.data(), d.gw, 0, du.data(), d.gw, 0, 1);
+    KT_CALL(dev, gemm, dt, true, false, u, u, TB, RH.data(), u, 0, d.at(dxw, 2 * u), d.gw, 0, d.at(du, 2 * u), d.gw,
+            0, 1);
+  }
+  Tensor dbrec = kind == kRnnGruAfter ? reduce(ReduceOp::Sum, drec, {0, 1}, false) : Tensor::empty({0}, dt, dev);
+  return {dxw, du, dbrec, dh0, kind == kRnnLstm ? dc : Tensor::empty({0}, dt, dev)};
+}
+
+}  // namespace ops
+}  // namespace kt
