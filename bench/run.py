@@ -2,7 +2,7 @@
 
     python bench/run.py [--quick] [--only NAME[,NAME]] [--json out.json] [--verbose]
 
-Workloads (one module each in bench/): mlp_step, sgemm, overhead, memory, and gpu (only
+Workloads (one module each in bench/): mlp_step, sgemm, overhead, memory, fit_epoch, and gpu (only
 when a CUDA device is visible). Prints a table as rows complete and writes JSON
 (default bench/results.json). A ktensor failure shows as an error in its cell; the peers
 still run.
@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _harness  # noqa: E402  (sets the quiet TF environment before anything imports TF)
 from _harness import FRAMEWORKS, Context, import_ktensor, peer_status  # noqa: E402
 
-WORKLOADS = ("mlp_step", "sgemm", "overhead", "memory", "gpu")
+WORKLOADS = ("mlp_step", "sgemm", "overhead", "memory", "fit_epoch", "gpu")
 COLUMNS = (("workload", 40), ("unit", 9)) + tuple((f, 13) for f in FRAMEWORKS) + (("ratio", 0),)
 
 
