@@ -14,10 +14,17 @@ Rows:
                 multiplies x by 1 (a stand-in preprocessing step); Keras is fed the same tf.data
                 pipeline.
   dataset vs arrays   (dataset epoch - arrays epoch) / arrays epoch, in %.
+
+Each framework's measurements run interleaved (arrays, bare, dataset, arrays, ...) on one model
+after a short warm-up fit of each kind, and the best of 3 rounds (1 with --quick) is reported:
+an epoch takes seconds, and on a shared machine the best round is the least disturbed one.
 """
+import time
+import warnings
+
 import numpy as np
 
-from _harness import Row, cell, import_keras, import_ktensor, median_time
+from _harness import Row, cell, import_keras, import_ktensor
 
 SAMPLES, FEATURES, CLASSES, BATCH = 60_000, 784, 10, 128
 STEPS = -(-SAMPLES // BATCH)
@@ -42,55 +49,33 @@ def keras_model(keras):
     return model
 
 
-def _epoch_seconds(model, x, y, quick):
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _interleaved(fns, quick):
+    """{name: best seconds} over 1 (quick) or 3 rounds, the measurements of a round run one after another,
+    so that a burst of load from other processes hits one round rather than one measurement."""
+    best = {}
+    for _ in range(1 if quick else 3):
+        for name, fn in fns.items():
+            t = _timed(fn)
+            best[name] = min(best.get(name, t), t)
+    return best
+
+
+def _warm_up(model, x, y, make_dataset):
     model.fit(x[:20 * BATCH], y[:20 * BATCH], batch_size=BATCH, epochs=1, verbose=0)  # build, warm up
-    return median_time(lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0), warmup=0,
-                       repeat=1 if quick else 3)
-
-
-def _dataset_epoch_seconds(model, make_dataset, quick):
     model.fit(make_dataset(20 * BATCH), epochs=1, verbose=0)
-    full = make_dataset(SAMPLES)
-    return median_time(lambda: model.fit(full, epochs=1, verbose=0), warmup=0, repeat=1 if quick else 3)
 
 
 # -- ktensor --
-def _kt_model():
+def ktensor_epochs(data, quick):
+    """Epoch from arrays, the bare train steps and the epoch from a Dataset, on one model."""
     kt = import_ktensor()
     from ktensor import keras
-    with kt.device("cpu"):
-        kt.random.set_seed(0)
-        return kt, keras, keras_model(keras)
-
-
-def ktensor_arrays(data, quick):
-    kt, _, model = _kt_model()
-    with kt.device("cpu"):
-        return _epoch_seconds(model, *data, quick)
-
-
-def ktensor_bare_steps(data, quick):
-    """STEPS x the median time of one trainer.train_step on a resident batch (timed in blocks of 20)."""
-    kt, _, model = _kt_model()
-    x, y = data
-    with kt.device("cpu"):
-        model.fit(x[:20 * BATCH], y[:20 * BATCH], batch_size=BATCH, epochs=1, verbose=0)
-        trainer = model._trainer
-        xb, yb = kt.convert_to_tensor(x[:BATCH]), kt.convert_to_tensor(y[:BATCH])
-        trainer._variables = model.trainable_weights  # as fit() sets it
-
-        def block():
-            for _ in range(20):
-                trainer.train_step(xb, yb, None)
-        try:
-            per_step = median_time(block, warmup=1, budget=2.0 if quick else 8.0) / 20
-        finally:
-            trainer._variables = None
-    return STEPS * per_step
-
-
-def ktensor_dataset(data, quick):
-    kt, _, model = _kt_model()
     x, y = data
     AUTOTUNE = kt.data.AUTOTUNE
 
@@ -98,30 +83,42 @@ def ktensor_dataset(data, quick):
         return (kt.data.Dataset.from_tensor_slices((x[:n], y[:n])).shuffle(n).batch(BATCH)
                 .map(lambda xb, yb: (xb * np.float32(1.0), yb), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE))
     with kt.device("cpu"):
-        return _dataset_epoch_seconds(model, make, quick)
+        kt.random.set_seed(0)
+        model = keras_model(keras)
+        _warm_up(model, x, y, make)
+        trainer = model._trainer
+        xb, yb = kt.convert_to_tensor(x[:BATCH]), kt.convert_to_tensor(y[:BATCH])
+        full = make(SAMPLES)
+
+        def bare():  # the trainer's step in a bare loop on a resident batch, with the variables fit() sets
+            trainer._variables = model.trainable_weights
+            try:
+                for _ in range(STEPS):
+                    trainer.train_step(xb, yb, None)
+            finally:
+                trainer._variables = None
+        return _interleaved({"arrays": lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0),
+                             "bare": bare,
+                             "dataset": lambda: model.fit(full, epochs=1, verbose=0)}, quick)
 
 
 # -- Keras 3 on TensorFlow --
-def _keras_model():
+def keras_epochs(data, quick):
     keras = import_keras()
-    keras.utils.set_random_seed(0)
-    return keras, keras_model(keras)
-
-
-def keras_arrays(data, quick):
-    _, model = _keras_model()
-    return _epoch_seconds(model, *data, quick)
-
-
-def keras_dataset(data, quick):
-    _, model = _keras_model()
     import tensorflow as tf
     x, y = data
 
     def make(n):
         return (tf.data.Dataset.from_tensor_slices((x[:n], y[:n])).shuffle(n).batch(BATCH)
                 .map(lambda xb, yb: (xb * 1.0, yb), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
-    return _dataset_epoch_seconds(model, make, quick)
+    keras.utils.set_random_seed(0)
+    model = keras_model(keras)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "shuffle=True is ignored for a tf.data.Dataset"
+        _warm_up(model, x, y, make)
+        full = make(SAMPLES)
+        return _interleaved({"arrays": lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0),
+                             "dataset": lambda: model.fit(full, epochs=1, verbose=0)}, quick)
 
 
 def _percent(a, b):
@@ -134,14 +131,22 @@ def _ms(v):
 
 def rows(ctx):
     data = make_data()
-    arrays = {"ktensor": cell(ktensor_arrays, data, ctx.quick), "keras/tf": cell(keras_arrays, data, ctx.quick)}
-    yield Row("fit_epoch arrays 60k b=128 (cpu)", "ms", False, {k: _ms(v) for k, v in arrays.items()},
-              ("keras/tf",))
-    bare = cell(ktensor_bare_steps, data, ctx.quick)
-    yield Row(f"fit_epoch bare {STEPS} train steps (cpu)", "ms", False, {"ktensor": _ms(bare)}, ())
-    yield Row("fit_epoch loop overhead (cpu)", "%", False, {"ktensor": _percent(arrays["ktensor"], bare)}, ())
-    dataset = {"ktensor": cell(ktensor_dataset, data, ctx.quick), "keras/tf": cell(keras_dataset, data, ctx.quick)}
-    yield Row("fit_epoch Dataset map+prefetch (cpu)", "ms", False, {k: _ms(v) for k, v in dataset.items()},
-              ("keras/tf",))
+    kt = cell(ktensor_epochs, data, ctx.quick)
+    ks = cell(keras_epochs, data, ctx.quick)
+
+    def get(result, key):
+        return result[key] if isinstance(result, dict) else result  # an error string fills every cell
+
+    def row(name, unit, key, peers=("keras/tf",), convert=_ms):
+        values = {"ktensor": convert(get(kt, key))}
+        if peers:
+            values["keras/tf"] = convert(get(ks, key))
+        return Row(name, unit, False, values, peers)
+
+    yield row("fit_epoch arrays 60k b=128 (cpu)", "ms", "arrays")
+    yield row(f"fit_epoch bare {STEPS} train steps (cpu)", "ms", "bare", peers=())
+    yield Row("fit_epoch loop overhead (cpu)", "%", False, {"ktensor": _percent(get(kt, "arrays"), get(kt, "bare"))}, ())
+    yield row("fit_epoch Dataset map+prefetch (cpu)", "ms", "dataset")
     yield Row("fit_epoch Dataset vs arrays (cpu)", "%", False,
-              {k: _percent(dataset[k], arrays[k]) for k in dataset}, ())
+              {name: _percent(get(r, "dataset"), get(r, "arrays")) for name, r in (("ktensor", kt), ("keras/tf", ks))},
+              ())

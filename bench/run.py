@@ -70,13 +70,15 @@ def main():
     if unknown:
         p.error(f"unknown workload(s) {unknown}; choose from {', '.join(WORKLOADS)}")
 
-    for peer, reason in peer_status().items():
-        if reason:
-            print(f"{peer}: skipped ({reason})")
+    # ktensor first: torch ships its own libgomp.so.1, and whichever is loaded first serves both; with torch's,
+    # ktensor's OpenMP kernels (and torch's own matmul) ran several times slower on this machine.
     try:
         import_ktensor()
     except Exception as e:
         print(f"ktensor: import failed ({type(e).__name__}: {e}); its cells will show errors")
+    for peer, reason in peer_status().items():
+        if reason:
+            print(f"{peer}: skipped ({reason})")
 
     gpu = importlib.import_module("gpu").available() if "gpu" in selected else False
     ctx = Context(quick=args.quick)
