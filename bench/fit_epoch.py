@@ -8,7 +8,9 @@ Rows:
                 (the trainer's train_step in a bare Python loop: forward, loss, backward, Adam,
                 metric update; no data handling, no callbacks).
   overhead      (arrays epoch - bare steps) / bare steps, in %: what fit's loop, data adapter
-                (shuffling gathers, slicing), callbacks (History) and metric reads add.
+                (shuffling gathers, slicing), callbacks (History) and metric reads add. The same
+                ratio of the process CPU times (all threads) is given too: on a busy machine it
+                shifts less with the load than wall time does.
   dataset       epoch time fed from a Dataset: from_tensor_slices((x, y)).shuffle(60000)
                 .batch(128).map(fn, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE), where fn
                 multiplies x by 1 (a stand-in preprocessing step); Keras is fed the same tf.data
@@ -49,20 +51,18 @@ def keras_model(keras):
     return model
 
 
-def _timed(fn):
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
 def _interleaved(fns, quick):
-    """{name: best seconds} over 1 (quick) or 3 rounds, the measurements of a round run one after another,
-    so that a burst of load from other processes hits one round rather than one measurement."""
+    """{name: best wall seconds, name + "_cpu": best process CPU seconds} over 1 (quick) or 3 rounds, the
+    measurements of a round run one after another, so that a burst of load from other processes hits one
+    round rather than one measurement."""
     best = {}
     for _ in range(1 if quick else 3):
         for name, fn in fns.items():
-            t = _timed(fn)
-            best[name] = min(best.get(name, t), t)
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            best[name] = min(best.get(name, wall), wall)
+            best[name + "_cpu"] = min(best.get(name + "_cpu", cpu), cpu)
     return best
 
 
@@ -146,6 +146,8 @@ def rows(ctx):
     yield row("fit_epoch arrays 60k b=128 (cpu)", "ms", "arrays")
     yield row(f"fit_epoch bare {STEPS} train steps (cpu)", "ms", "bare", peers=())
     yield Row("fit_epoch loop overhead (cpu)", "%", False, {"ktensor": _percent(get(kt, "arrays"), get(kt, "bare"))}, ())
+    yield Row("fit_epoch loop overhead, CPU time (cpu)", "%", False,
+              {"ktensor": _percent(get(kt, "arrays_cpu"), get(kt, "bare_cpu"))}, ())
     yield row("fit_epoch Dataset map+prefetch (cpu)", "ms", "dataset")
     yield Row("fit_epoch Dataset vs arrays (cpu)", "%", False,
               {name: _percent(get(r, "dataset"), get(r, "arrays")) for name, r in (("ktensor", kt), ("keras/tf", ks))},
