@@ -1,5 +1,8 @@
 """model.summary() against the text Keras 3.15 prints for the same models (captured with print_fn,
-terminal width 200), and subclassed models (layers in __init__, a call) through the whole workflow."""
+terminal width 200), and subclassed models (layers in __init__, a call) through the whole workflow, with
+their weights files in the Keras 3 layout."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -213,3 +216,58 @@ def test_subclassed_model_trains_evaluates_predicts_and_reloads_weights(tmp_path
         assert row.split()[1] in text
     assert "Total params: " in text and "Trainable params: 75 (300.00 B)" in text
     assert "Optimizer params: " in text
+
+
+# -- a subclassed model's weights file in the Keras 3 layout (attribute names), both ways --
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+class Block(L.Layer):  # the classes of tools/make_keras_subclassed_fixture.py
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.a = L.Dense(4, activation="tanh")
+        self.b = L.Dense(4)
+
+    def call(self, x):
+        return self.b(self.a(x)) + x
+
+
+class Net(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = L.Dense(4, activation="relu")
+        self.blocks = [Block(), Block()]
+        self.drop = L.Dropout(0.1)
+        self.head = keras.Sequential([L.Dense(6, activation="relu"), L.Dense(3)])
+
+    def call(self, x, training=None):
+        x = self.hidden(x)
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.drop(x, training=training))
+
+
+def _groups(path):
+    import h5py
+
+    names = []
+    with h5py.File(path, "r") as f:
+        f.visit(names.append)
+    return sorted(names)
+
+
+def test_keras_written_subclassed_weights_load_and_ours_have_the_same_layout(tmp_path):
+    e = np.load(FIXTURES / "keras_subclassed_expected.npz")
+    model = Net()
+    model.compile(optimizer="adam", loss="mean_squared_error")
+    model(e["x"][:1])
+    model.load_weights(FIXTURES / "keras_subclassed.weights.h5")
+    np.testing.assert_allclose(model.predict(e["x"], verbose=0), e["y"], atol=1e-5)
+    assert int(model.optimizer.iterations.numpy()) == int(e["iterations"])
+    # written back: the same groups and datasets as Keras' file (layers under their attribute names)
+    model.save_weights(tmp_path / "ours.weights.h5")
+    assert _groups(tmp_path / "ours.weights.h5") == _groups(FIXTURES / "keras_subclassed.weights.h5")
+    other = Net()
+    other(e["x"][:1])
+    other.load_weights(tmp_path / "ours.weights.h5")
+    np.testing.assert_array_equal(other.predict(e["x"], verbose=0), model.predict(e["x"], verbose=0))

@@ -41,14 +41,36 @@ def _is_model(layer):
     return isinstance(layer, Model)
 
 
+def _is_subclassed(model):
+    from ..models.functional import Functional
+    from ..models.sequential import Sequential
+    return _is_model(model) and not isinstance(model, (Functional, Sequential))
+
+
+def _walks_attributes(layer):
+    """Saved as Keras walks objects: a subclassed model, or a user's layer class holding sub-layers (ktensor's
+    own layers keep their weights in one group, in the order their Keras counterparts save them)."""
+    if _is_model(layer):
+        return _is_subclassed(layer)
+    return bool(layer._layers) and not type(layer).__module__.startswith("ktensor.")
+
+
 def _own_variables(layer):
     """A leaf layer's variables in Keras order (creation order, trainable first as in `weights`)."""
+    if _walks_attributes(layer):  # only what it added with add_weight itself; its sub-layers come below
+        own = layer._own_weights
+        return [w for w in own if w._created_trainable] + [w for w in own if not w._created_trainable]
     return [] if _is_model(layer) else list(layer.weights)
 
 
-def layer_tree(model, prefix=""):
+def layer_tree(model, prefix="", visited=None):
     """[(group path, layer, variables)] for `model` and every layer under it, Keras 3 layout."""
+    visited = set() if visited is None else visited
+    visited.add(id(model))
     out = [(prefix + "vars" if prefix else "vars", model, _own_variables(model))]
+    if _walks_attributes(model):
+        _attribute_layers(model, prefix, visited, out)
+        return out
     if not _is_model(model):
         return out
     seen = {}
@@ -58,11 +80,53 @@ def layer_tree(model, prefix=""):
         seen[base] = n + 1
         key = base if n == 0 else f"{base}_{n}"
         sub = f"{prefix}layers/{key}/"
-        if _is_model(layer):
-            out.extend(layer_tree(layer, sub))
-        else:
-            out.append((sub + "vars", layer, _own_variables(layer)))
+        out.extend(layer_tree(layer, sub, visited))
     return out
+
+
+# A subclassed model (or a user's layer with sub-layers) is saved as Keras 3 walks it: each attribute holding a layer (or a list / tuple / dict
+# of layers) in sorted order, private names last, a layer under its attribute name and the items of a
+# container under <snake_case(class)>[_n]; a layer reachable twice is saved at its first path only.
+def _attr_key(name):
+    return "~" + name if name.startswith("_") else name
+
+
+def _attribute_layers(model, prefix, visited, out):
+    attrs = vars(model)
+    for name in sorted(attrs, key=_attr_key):
+        if name == "_layers":  # the tracking list itself
+            continue
+        value = attrs[name]
+        if _is_layer(value):
+            _add_layer(value, f"{prefix}{name}/", visited, out)
+        elif isinstance(value, (list, tuple, dict)):
+            _add_container(value, f"{prefix}{name}/", visited, out, set())
+
+
+def _is_layer(value):
+    from ..layers.layer import Layer
+    return isinstance(value, Layer)
+
+
+def _add_layer(layer, prefix, visited, out):
+    if id(layer) not in visited:
+        out.extend(layer_tree(layer, prefix, visited))
+
+
+def _add_container(container, prefix, visited, out, containers):
+    if id(container) in containers:
+        return
+    containers.add(id(container))
+    used = {}
+
+    def unique(base):
+        used[base] = used[base] + 1 if base in used else 0
+        return base if used[base] == 0 else f"{base}_{used[base]}"
+    for item in (container.values() if isinstance(container, dict) else container):
+        if _is_layer(item):
+            _add_layer(item, f"{prefix}{unique(to_snake_case(type(item).__name__))}/", visited, out)
+        elif isinstance(item, (list, tuple, dict)):
+            _add_container(item, f"{prefix}{unique('container')}/", visited, out, containers)
 
 
 def _saved_layers(model):
