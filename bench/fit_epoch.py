@@ -145,7 +145,8 @@ def rows(ctx):
 
     yield row("fit_epoch arrays 60k b=128 (cpu)", "ms", "arrays")
     yield row(f"fit_epoch bare {STEPS} train steps (cpu)", "ms", "bare", peers=())
-    yield Row("fit_epoch loop overhead (cpu)", "%", False, {"ktensor": _percent(get(kt, "arrays"), get(kt, "bare"))}, ())
+    yield Row("fit_epoch loop overhead (cpu)", "%", False,
+              {"ktensor": _percent(get(kt, "arrays"), get(kt, "bare"))}, ())
     yield Row("fit_epoch loop overhead, CPU time (cpu)", "%", False,
               {"ktensor": _percent(get(kt, "arrays_cpu"), get(kt, "bare_cpu"))}, ())
     yield row("fit_epoch Dataset map+prefetch (cpu)", "ms", "dataset")

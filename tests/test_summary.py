@@ -129,7 +129,8 @@ def _two_inputs():
 
 def test_sequential_summary_is_the_keras_text():
     model = keras.Sequential([keras.Input((784,)), L.Dense(512, activation="relu", name="hidden"),
-                              L.Dropout(0.2, name="drop"), L.Dense(64, trainable=False, name="frozen_projection_layer_1"),
+                              L.Dropout(0.2, name="drop"),
+                              L.Dense(64, trainable=False, name="frozen_projection_layer_1"),
                               L.Dense(10, name="logits")], name="mlp")
     assert _summary(model) == SEQUENTIAL
 

@@ -84,9 +84,10 @@ def layer_tree(model, prefix="", visited=None):
     return out
 
 
-# A subclassed model (or a user's layer with sub-layers) is saved as Keras 3 walks it: each attribute holding a layer (or a list / tuple / dict
-# of layers) in sorted order, private names last, a layer under its attribute name and the items of a
-# container under <snake_case(class)>[_n]; a layer reachable twice is saved at its first path only.
+# A subclassed model (or a user's layer with sub-layers) is saved as Keras 3 walks it: each attribute
+# holding a layer (or a list / tuple / dict of layers) in sorted order, private names last, a layer under
+# its attribute name and the items of a container under <snake_case(class)>[_n]; a layer reachable twice
+# is saved at its first path only.
 def _attr_key(name):
     return "~" + name if name.startswith("_") else name
 
