@@ -2,7 +2,8 @@
 
     python bench/run.py [--quick] [--only NAME[,NAME]] [--json out.json] [--verbose]
 
-Workloads (one module each in bench/): mlp_step, convnet_step, sgemm, overhead, memory, and gpu (only
+Workloads (one module each in bench/): mlp_step, convnet_step, fit_epoch, sgemm, overhead, memory,
+embedding_step, augment, norm_pool, and gpu (only
 when a CUDA device is visible). Prints a table as rows complete and writes JSON
 (default bench/results.json). A ktensor failure shows as an error in its cell; the peers
 still run.
@@ -19,11 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _harness  # noqa: E402  (sets the quiet TF environment before anything imports TF)
 from _harness import FRAMEWORKS, Context, import_ktensor, peer_status  # noqa: E402
 
-WORKLOADS = ("mlp_step", "convnet_step", "sgemm", "overhead", "memory", "gpu")
-WORKLOADS += ("embedding_step",)  # shapes family
-WORKLOADS += ("augment",)  # the random image layers (prep)
-
-WORKLOADS += ("norm_pool",)  # pool and norm family
+WORKLOADS = ("mlp_step", "convnet_step", "fit_epoch", "sgemm", "overhead", "memory", "embedding_step", "augment",
+             "norm_pool", "gpu")
 COLUMNS = (("workload", 40), ("unit", 9)) + tuple((f, 13) for f in FRAMEWORKS) + (("ratio", 0),)
 
 
@@ -74,13 +72,15 @@ def main():
     if unknown:
         p.error(f"unknown workload(s) {unknown}; choose from {', '.join(WORKLOADS)}")
 
-    for peer, reason in peer_status().items():
-        if reason:
-            print(f"{peer}: skipped ({reason})")
+    # ktensor first: torch ships its own libgomp.so.1, and whichever is loaded first serves both; with torch's,
+    # ktensor's OpenMP kernels (and torch's own matmul) ran several times slower on this machine.
     try:
         import_ktensor()
     except Exception as e:
         print(f"ktensor: import failed ({type(e).__name__}: {e}); its cells will show errors")
+    for peer, reason in peer_status().items():
+        if reason:
+            print(f"{peer}: skipped ({reason})")
 
     gpu = importlib.import_module("gpu").available() if "gpu" in selected else False
     ctx = Context(quick=args.quick)

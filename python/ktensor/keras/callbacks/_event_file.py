@@ -9,6 +9,7 @@ An event file is a sequence of TFRecords; each record holds one serialized `tens
               | summary: Summary (field 5)
     Summary = repeated Value (field 1)
     Value   = tag: string (field 1) | simple_value: float (field 2)
+              | tensor: TensorProto (field 8) | metadata: SummaryMetadata (field 9)
 
 The protobuf wire format is encoded by hand: a key is varint((field << 3) | wire type), with wire
 types 0 (varint), 1 (64-bit), 2 (length-delimited) and 5 (32-bit).
@@ -94,16 +95,32 @@ def encode_summary_value(tag, simple_value):
     return _length_delimited(1, tag.encode("utf-8")) + _key(2, 5) + _float32(simple_value)
 
 
-def encode_event(wall_time, step=0, file_version=None, summary_values=None):
-    """A serialized Event. `summary_values` is a list of (tag, float) pairs, stored as one Summary."""
+# Value.metadata (field 9) = SummaryMetadata{plugin_data (1): PluginData{plugin_name (1), content (2)}};
+# Value.tensor (field 8) = TensorProto{dtype (1), tensor_shape (2; empty = a scalar), string_val (8)}.
+_DT_STRING = 7
+
+
+def encode_string_tensor_value(tag, data, plugin_name, plugin_content=b""):
+    """A Summary.Value holding a scalar string tensor for a TensorBoard plugin (as tf.summary.write does)."""
+    plugin_data = _length_delimited(1, plugin_name.encode("utf-8"))
+    if plugin_content:
+        plugin_data += _length_delimited(2, plugin_content)
+    metadata = _length_delimited(1, plugin_data)
+    tensor = _key(1, 0) + _varint(_DT_STRING) + _length_delimited(2, b"") + _length_delimited(8, data)
+    return _length_delimited(1, tag.encode("utf-8")) + _length_delimited(8, tensor) + _length_delimited(9, metadata)
+
+
+def encode_event(wall_time, step=0, file_version=None, summary_values=None, encoded_values=None):
+    """A serialized Event. `summary_values` is a list of (tag, float) pairs and `encoded_values` a list of
+    already encoded Summary.Value messages, stored together as one Summary."""
     out = bytearray(_key(1, 1) + struct.pack("<d", wall_time))
     if step:
         out += _key(2, 0) + _varint(int(step))
     if file_version is not None:
         out += _length_delimited(3, file_version.encode("utf-8"))
-    if summary_values is not None:
-        summary = b"".join(_length_delimited(1, encode_summary_value(tag, v)) for tag, v in summary_values)
-        out += _length_delimited(5, summary)
+    if summary_values is not None or encoded_values is not None:
+        values = [encode_summary_value(tag, v) for tag, v in summary_values or ()] + list(encoded_values or ())
+        out += _length_delimited(5, b"".join(_length_delimited(1, v) for v in values))
     return bytes(out)
 
 
@@ -143,6 +160,12 @@ class EventFileWriter:
         """One Event holding one scalar Summary.Value (as tf.summary writes one event per scalar)."""
         wall_time = time.time() if wall_time is None else wall_time
         self.add_event(encode_event(wall_time, step=step, summary_values=[(tag, float(value))]))
+
+    def add_string_tensor(self, tag, data, plugin_name, plugin_content=b"", step=0, wall_time=None):
+        """One Event holding a scalar string tensor for a plugin (the Keras model JSON, "graph_keras_model")."""
+        wall_time = time.time() if wall_time is None else wall_time
+        value = encode_string_tensor_value(tag, data, plugin_name, plugin_content)
+        self.add_event(encode_event(wall_time, step=step, encoded_values=[value]))
 
     def flush(self):
         if not self._file.closed:

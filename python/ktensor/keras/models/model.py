@@ -135,5 +135,8 @@ class Model(Layer):
     def _layer_output_shapes(self):
         return None  # unknown in general: sub-layers need not form a chain
 
-    def summary(self, print_fn=None, **kwargs):
-        print_summary(self, self._layer_output_shapes(), print_fn)
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None):
+        """Prints the Keras 3 table of layers, output shapes and parameter counts (see utils/summary_utils.py)."""
+        print_summary(self, self._layer_output_shapes(), print_fn, line_length=line_length, positions=positions,
+                      expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)

@@ -41,60 +41,93 @@ def _is_model(layer):
     return isinstance(layer, Model)
 
 
-def _own_variables(layer):
-    """A layer's own variables, not its sub-layers', in Keras order (trainable first as in `weights`)."""
+def _is_subclassed(model):
+    from ..models.functional import Functional
+    from ..models.sequential import Sequential
+    return _is_model(model) and not isinstance(model, (Functional, Sequential))
+
+
+def _walks_attributes(layer):
+    """Saved as Keras walks objects: a subclassed model, or any layer holding sub-layers (TimeDistributed's
+    `layer`, an RNN's `cell`, a user's layer class), each sub-layer under the attribute holding it."""
     if _is_model(layer):
-        return []
-    own = {id(v) for v in layer._own_weights}
-    return [v for v in layer.weights if id(v) in own]
+        return _is_subclassed(layer)
+    return bool(layer._layers)
 
 
-def _container_keys(layers):
-    """Keras 3 names for the layers of a list: snake_case(class), then _1, _2, ... for repeats."""
-    seen, out = {}, []
-    for layer in layers:
+def _own_variables(layer):
+    """A leaf layer's variables in Keras order (creation order, trainable first as in `weights`)."""
+    if _walks_attributes(layer):  # only what it added with add_weight itself; its sub-layers come below
+        own = layer._own_weights
+        return [w for w in own if w._created_trainable] + [w for w in own if not w._created_trainable]
+    return [] if _is_model(layer) else list(layer.weights)
+
+
+def layer_tree(model, prefix="", visited=None):
+    """[(group path, layer, variables)] for `model` and every layer under it, Keras 3 layout."""
+    visited = set() if visited is None else visited
+    visited.add(id(model))
+    out = [(prefix + "vars" if prefix else "vars", model, _own_variables(model))]
+    if _walks_attributes(model):
+        _attribute_layers(model, prefix, visited, out)
+        return out
+    if not _is_model(model):
+        return out
+    seen = {}
+    for layer in _saved_layers(model):
         base = to_snake_case(type(layer).__name__)
         n = seen.get(base, 0)
         seen[base] = n + 1
-        out.append((base if n == 0 else f"{base}_{n}", layer))
+        key = base if n == 0 else f"{base}_{n}"
+        sub = f"{prefix}layers/{key}/"
+        out.extend(layer_tree(layer, sub, visited))
     return out
 
 
-def _sublayers(layer):
-    """(path, sub-layer) for the layers a (non-model) layer holds in attributes, as Keras 3 saves them:
-    attribute `layer` -> 'layer', a list attribute `cells` -> 'cells/<snake_case>[_n]', sorted by name."""
-    from ..layers.layer import Layer
+# A subclassed model (or a user's layer with sub-layers) is saved as Keras 3 walks it: each attribute
+# holding a layer (or a list / tuple / dict of layers) in sorted order, private names last, a layer under
+# its attribute name and the items of a container under <snake_case(class)>[_n]; a layer reachable twice
+# is saved at its first path only.
+def _attr_key(name):
+    return "~" + name if name.startswith("_") else name
 
-    out = []
-    for attr in sorted(vars(layer)):
-        value = vars(layer)[attr]
-        if attr == "_layers":
+
+def _attribute_layers(model, prefix, visited, out):
+    attrs = vars(model)
+    for name in sorted(attrs, key=_attr_key):
+        if name == "_layers":  # the tracking list itself
             continue
-        if isinstance(value, Layer):
-            out.append((attr, value))
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
-            out.extend((f"{attr}/{key}", v) for key, v in _container_keys(value))
-    return out
+        value = attrs[name]
+        if _is_layer(value):
+            _add_layer(value, f"{prefix}{name}/", visited, out)
+        elif isinstance(value, (list, tuple, dict)):
+            _add_container(value, f"{prefix}{name}/", visited, out, set())
 
 
-def layer_tree(model, prefix=""):
-    """[(group path, layer, variables)] for `model` and every layer under it, Keras 3 layout: a model's
-    layers under layers/<key>/, a layer's sub-layers under the attribute that holds them."""
-    out = [(prefix + "vars" if prefix else "vars", model, _own_variables(model))]
-    if not _is_model(model):
-        held = _sublayers(model)
-        ids = {id(child) for _, child in held}
-        held += [(f"_layers/{key}", child) for key, child in _container_keys(
-            [l for l in model._layers if id(l) not in ids])]  # tracked but held in no attribute
-        done = set()
-        for path, child in held:
-            if id(child) not in done:
-                done.add(id(child))
-                out.extend(layer_tree(child, f"{prefix}{path}/"))
-        return out
-    for key, layer in _container_keys(_saved_layers(model)):
-        out.extend(layer_tree(layer, f"{prefix}layers/{key}/"))
-    return out
+def _is_layer(value):
+    from ..layers.layer import Layer
+    return isinstance(value, Layer)
+
+
+def _add_layer(layer, prefix, visited, out):
+    if id(layer) not in visited:
+        out.extend(layer_tree(layer, prefix, visited))
+
+
+def _add_container(container, prefix, visited, out, containers):
+    if id(container) in containers:
+        return
+    containers.add(id(container))
+    used = {}
+
+    def unique(base):
+        used[base] = used[base] + 1 if base in used else 0
+        return base if used[base] == 0 else f"{base}_{used[base]}"
+    for item in (container.values() if isinstance(container, dict) else container):
+        if _is_layer(item):
+            _add_layer(item, f"{prefix}{unique(to_snake_case(type(item).__name__))}/", visited, out)
+        elif isinstance(item, (list, tuple, dict)):
+            _add_container(item, f"{prefix}{unique('container')}/", visited, out, containers)
 
 
 def _saved_layers(model):

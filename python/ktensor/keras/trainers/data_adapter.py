@@ -112,7 +112,14 @@ def to_device(data, device):
 
 
 class ArrayData:
-    """Fixed arrays (x, y, sample_weight; any may be None) as device tensors, served in batches."""
+    """Fixed arrays (x, y, sample_weight; any may be None) served in batches of device tensors.
+
+    On the CPU, numpy arrays stay where they are and each batch is cut (sliced, or gathered when
+    shuffling) on the host and converted: one copy of every sample per epoch, cache-warm, instead
+    of an upload of the whole array per fit() plus a gather per batch, and no second copy of the
+    data in memory. Tensors, and numpy arrays bound for a GPU, are moved to the device once and
+    batches are views or gathers there.
+    """
 
     def __init__(self, arrays, batch_size, device):
         self.size = check_lengths(**{n: a for n, a in zip(("x", "y", "sample_weight"), arrays)})
@@ -120,35 +127,36 @@ class ArrayData:
             raise ValueError("Expected at least one sample, got empty arrays")
         self.batch_size = batch_size
         self.device = device
-        self.tensors = tuple(to_device(a, device) for a in arrays)
-        self.nested = any(isinstance(t, (dict, list)) for t in self.tensors)
+        on_host = str(device).startswith("cpu")
+        self.tensors = tuple(map_nest(lambda a: a if on_host and isinstance(a, np.ndarray) else to_device(a, device), a)
+                             for a in arrays)
+        self._any_tensor = any(isinstance(t, kt.Tensor) for a in self.tensors for t in leaves(a))
 
     @property
     def num_batches(self):
         return -(-self.size // self.batch_size)
 
+    def _cut(self, a, start, stop, host_sel, device_sel):
+        if isinstance(a, np.ndarray):
+            part = a[start:stop] if host_sel is None else a[host_sel]
+            with kt.device(self.device):
+                return kt.convert_to_tensor(np.ascontiguousarray(part))
+        return a[start:stop] if device_sel is None else kt.gather(a, device_sel)
+
     def batches(self, order=None):
         """Yields tuples of device tensors; `order` is a permutation of the samples (numpy) or None."""
         index = None
         if order is not None:
-            with kt.device(self.device):
-                index = kt.convert_to_tensor(np.asarray(order, dtype=np.int32))
-        if self.nested:  # several inputs/outputs: the same slice or gather of every array
-            for start in range(0, self.size, self.batch_size):
-                stop = min(start + self.batch_size, self.size)
-                if index is None:
-                    yield tuple(map_nest(lambda t: t[start:stop], t) for t in self.tensors)
-                else:
-                    sel = index[start:stop]
-                    yield tuple(map_nest(lambda t: kt.gather(t, sel), t) for t in self.tensors)
-            return
+            order = np.asarray(order, dtype=np.int64)
+            if self._any_tensor:
+                with kt.device(self.device):
+                    index = kt.convert_to_tensor(order.astype(np.int32))
+        cut = self._cut
         for start in range(0, self.size, self.batch_size):
             stop = min(start + self.batch_size, self.size)
-            if index is None:
-                yield tuple(None if t is None else t[start:stop] for t in self.tensors)
-            else:
-                sel = index[start:stop]
-                yield tuple(None if t is None else kt.gather(t, sel) for t in self.tensors)
+            host_sel = None if order is None else order[start:stop]
+            device_sel = None if index is None else index[start:stop]
+            yield tuple(map_nest(lambda a: cut(a, start, stop, host_sel, device_sel), t) for t in self.tensors)
 
 
 def unpack_validation(validation_data):
