@@ -1,7 +1,8 @@
 // 2-D convolution on the CPU: im2col (NHWC patches) + the BLAS gemm of cpu/matmul.cpp, one
 // product per group (the gemm's batch axis walks the groups). The patch matrix of a chunk of
 // images is bounded (kChunkBytes), so memory stays small whatever the batch. 1x1 stride-1
-// convolutions use the image itself as the patch matrix. Every sum has a fixed order: the
+// convolutions use the image itself as the patch matrix; short patches (one input channel,
+// depthwise) use direct loops instead. Every sum has a fixed order: the
 // col2im of the input gradient gathers per input pixel, the kernel gradient adds the chunks'
 // products in chunk order.
 #include <algorithm>
@@ -79,6 +80,164 @@ void col2im(const ConvShape& s, const T* dcols, T* dx, int64_t n0, int64_t nimg)
   });
 }
 
+// ---- direct loops for short patches (kg < kDirectPatch, e.g. a 3x3 kernel over one channel),
+// where a gemm with a tiny inner dimension wastes the BLAS kernels. The innermost loops run
+// over a group's output channels, contiguous in both the kernel and the output.
+constexpr int64_t kDirectPatch = 32;
+
+// Calls f(ky, kx, iy, ix) for the kernel taps of output pixel (oy, ox) that land in the image.
+template <class F>
+void for_taps(const ConvShape& s, int64_t oy, int64_t ox, F&& f) {
+  for (int64_t ky = 0; ky < s.kh; ++ky) {
+    const int64_t iy = s.in_y(oy, ky);
+    if (iy < 0 || iy >= s.h) continue;
+    for (int64_t kx = 0; kx < s.kw; ++kx) {
+      const int64_t ix = s.in_x(ox, kx);
+      if (ix >= 0 && ix < s.w) f(ky, kx, iy, ix);
+    }
+  }
+}
+
+// Output channels per register block: 4 AVX2 vectors of floats (or doubles).
+template <class T> constexpr int64_t kBlockOc = 32;
+
+// o[0, n) = sum over t of x[xo[t]] * w[wo[t] + (0, n)], in t order. The full-width block
+// keeps its sums in registers; a narrower tail sums in place.
+template <class T, int64_t B>
+inline void taps_block(const T* __restrict x, const T* __restrict w, const int64_t* xo, const int64_t* wo, int64_t m,
+                       T* __restrict o, int64_t n) {
+  if (n == B) {
+    T acc[B];
+#pragma GCC unroll 32
+    for (int64_t j = 0; j < B; ++j) acc[j] = T(0);
+    for (int64_t t = 0; t < m; ++t) {
+      const T xv = x[xo[t]];
+      const T* wr = w + wo[t];
+#pragma GCC unroll 32
+      for (int64_t j = 0; j < B; ++j) acc[j] += xv * wr[j];
+    }
+    for (int64_t j = 0; j < B; ++j) o[j] = acc[j];
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) o[j] = T(0);
+  for (int64_t t = 0; t < m; ++t)
+    for (int64_t j = 0; j < n; ++j) o[j] += x[xo[t]] * w[wo[t] + j];
+}
+
+template <class T>
+void direct_forward(const ConvShape& s, T* out, const T* x, const T* w) {
+  constexpr int64_t B = kBlockOc<T>;
+  const int64_t cg = s.cg(), ocg = s.ocg();
+  parallel_for(s.n * s.oh, s.ow * s.patch() * ocg, [&](int64_t r0, int64_t r1) {
+    int64_t xo[kDirectPatch], wo[kDirectPatch];  // a group's (tap, channel) entries: fewer than kg()
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t img = r / s.oh, oy = r % s.oh;
+      for (int64_t ox = 0; ox < s.ow; ++ox) {
+        int64_t m = 0;
+        for_taps(s, oy, ox, [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
+          for (int64_t ci = 0; ci < cg; ++ci, ++m) {
+            xo[m] = ((img * s.h + iy) * s.w + ix) * s.c + ci;
+            wo[m] = ((ky * s.kw + kx) * cg + ci) * s.oc;
+          }
+        });
+        T* o = out + (r * s.ow + ox) * s.oc;
+        for (int64_t g = 0; g < s.groups; ++g)
+          for (int64_t j0 = 0; j0 < ocg; j0 += B)
+            taps_block<T, B>(x + g * cg, w + g * ocg + j0, xo, wo, m, o + g * ocg + j0, std::min(B, ocg - j0));
+      }
+    }
+  });
+}
+
+// Input gradient: each input row gathers from the output pixels that read it.
+template <class T>
+void direct_backward_input(const ConvShape& s, T* dx, const T* gy, const T* w) {
+  const int64_t cg = s.cg(), ocg = s.ocg();
+  parallel_for(s.n * s.h, s.w * s.patch() * ocg, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t img = r / s.h, iy = r % s.h;
+      T* row = dx + r * s.w * s.c;
+      std::fill(row, row + s.w * s.c, T(0));
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const int64_t oy = s.out_y(iy, ky);
+        if (oy < 0) continue;
+        for (int64_t ix = 0; ix < s.w; ++ix)
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            const int64_t ox = s.out_x(ix, kx);
+            if (ox < 0) continue;
+            const T* g = gy + ((img * s.oh + oy) * s.ow + ox) * s.oc;
+            const T* wt = w + (ky * s.kw + kx) * cg * s.oc;
+            for (int64_t gi = 0; gi < s.groups; ++gi)
+              for (int64_t ci = 0; ci < cg; ++ci) {
+                const T* wr = wt + ci * s.oc + gi * ocg;
+                const T* gg = g + gi * ocg;
+                T acc = 0;
+#pragma omp simd reduction(+ : acc)
+                for (int64_t j = 0; j < ocg; ++j) acc += gg[j] * wr[j];
+                row[ix * s.c + gi * cg + ci] += acc;
+              }
+          }
+      }
+    }
+  });
+}
+
+// p[0, n) += sum over the image's pixels reading input tap (ky, kx) of x * gy[0, n): the sums
+// of a full-width block stay in registers.
+template <class T, int64_t B>
+inline void pixels_block(const ConvShape& s, int64_t ky, int64_t kx, const T* __restrict x,
+                         const T* __restrict gy, T* __restrict p, int64_t n) {
+  T acc[B];
+#pragma GCC unroll 32
+  for (int64_t j = 0; j < B; ++j) acc[j] = T(0);
+  for (int64_t oy = 0; oy < s.oh; ++oy) {
+    const int64_t iy = s.in_y(oy, ky);
+    if (iy < 0 || iy >= s.h) continue;
+    for (int64_t ox = 0; ox < s.ow; ++ox) {
+      const int64_t ix = s.in_x(ox, kx);
+      if (ix < 0 || ix >= s.w) continue;
+      const T xv = x[(iy * s.w + ix) * s.c];
+      const T* g = gy + (oy * s.ow + ox) * s.oc;
+      if (n == B) {
+#pragma GCC unroll 32
+        for (int64_t j = 0; j < B; ++j) acc[j] += xv * g[j];
+      } else {
+        for (int64_t j = 0; j < n; ++j) acc[j] += xv * g[j];
+      }
+    }
+  }
+  for (int64_t j = 0; j < n; ++j) p[j] += acc[j];
+}
+
+// Kernel gradient: a partial sum per block of images (blocks fixed by the batch size alone),
+// the partials then added in block order.
+template <class T>
+void direct_backward_kernel(const ConvShape& s, T* dw, const T* x, const T* gy) {
+  constexpr int64_t B = kBlockOc<T>;
+  const int64_t cg = s.cg(), ocg = s.ocg(), wn = s.kg() * s.oc, nb = std::min<int64_t>(s.n, 64);
+  std::vector<T> part(nb * wn, T(0));
+  parallel_for(nb, (s.n / nb) * s.pixels() * s.patch() * ocg, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      for (int64_t img = s.n * b / nb; img < s.n * (b + 1) / nb; ++img)
+        for (int64_t ky = 0; ky < s.kh; ++ky)
+          for (int64_t kx = 0; kx < s.kw; ++kx)
+            for (int64_t g = 0; g < s.groups; ++g)
+              for (int64_t ci = 0; ci < cg; ++ci)
+                for (int64_t j0 = 0; j0 < ocg; j0 += B)
+                  pixels_block<T, B>(s, ky, kx, x + img * s.h * s.w * s.c + g * cg + ci,
+                                     gy + img * s.pixels() * s.oc + g * ocg + j0,
+                                     part.data() + b * wn + ((ky * s.kw + kx) * cg + ci) * s.oc + g * ocg + j0,
+                                     std::min(B, ocg - j0));
+  });
+  parallel_for(wn, nb, [&](int64_t e0, int64_t e1) {
+    for (int64_t e = e0; e < e1; ++e) {
+      T acc = 0;
+      for (int64_t b = 0; b < nb; ++b) acc += part[b * wn + e];
+      dw[e] = acc;
+    }
+  });
+}
+
 // out[m, oc] = patches[m, patch] @ w, group by group.
 template <class T>
 void gemm_forward(DType dt, const ConvShape& s, int64_t m, const T* cols, int64_t ld_cols, const T* w, T* out) {
@@ -88,6 +247,7 @@ void gemm_forward(DType dt, const ConvShape& s, int64_t m, const T* cols, int64_
 template <class T>
 void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w) {
   if (s.pointwise()) return gemm_forward(dt, s, s.n * s.pixels(), x, s.c, w, out);
+  if (s.kg() < kDirectPatch) return direct_forward(s, out, x, w);
   const int64_t chunk = chunk_images(s, sizeof(T));
   std::vector<T> cols(chunk * s.pixels() * s.patch());
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
@@ -104,6 +264,7 @@ void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T*
     gemm(dt, false, true, m, s.kg(), s.ocg(), g, s.oc, s.ocg(), w, s.oc, s.ocg(), dcols, ld, s.kg(), s.groups);
   };
   if (s.pointwise()) return product(s.n * s.pixels(), gy, dx, s.c);
+  if (s.kg() < kDirectPatch) return direct_backward_input(s, dx, gy, w);
   const int64_t chunk = chunk_images(s, sizeof(T));
   std::vector<T> dcols(chunk * s.pixels() * s.patch());
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
@@ -121,6 +282,7 @@ void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T*
   };
   const int64_t wn = s.kg() * s.oc;
   if (s.pointwise()) return product(s.n * s.pixels(), x, s.c, gy, dw);
+  if (s.kg() < kDirectPatch) return direct_backward_kernel(s, dw, x, gy);
   const int64_t chunk = chunk_images(s, sizeof(T));
   std::vector<T> cols(chunk * s.pixels() * s.patch()), part(s.n > chunk ? wn : 0);
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
