@@ -7,6 +7,7 @@
 // products in chunk order.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "cpu/kernels.h"
@@ -16,7 +17,10 @@ namespace kt {
 namespace cpu {
 namespace {
 
-constexpr int64_t kChunkBytes = 8 << 20;  // patch-matrix budget per chunk of images
+// Patch-matrix budget per chunk of images: small enough that the patches written by im2col
+// (or the gemm) are still in cache when the gemm (or col2im) reads them; 2 MiB measured best
+// on the MNIST convnet shapes (1.5x faster than 8 MiB or more).
+constexpr int64_t kChunkBytes = 2 << 20;
 
 // Images per chunk: as many as fit the budget, at least one. Depends on the shape only.
 int64_t chunk_images(const ConvShape& s, size_t elem) {
@@ -25,10 +29,12 @@ int64_t chunk_images(const ConvShape& s, size_t elem) {
 }
 
 // Patch rows of images [n0, n0 + nimg): row (img, oy, ox) holds [group][ky][kx][cg], zeros
-// where the window leaves the image.
+// where the window leaves the image. With one group and undilated columns, a kernel row's
+// taps are one contiguous run of kw * c input values.
 template <class T>
 void im2col(const ConvShape& s, const T* x, T* cols, int64_t n0, int64_t nimg) {
   const int64_t cg = s.cg(), patch = s.patch();
+  const bool runs = s.groups == 1 && s.dw == 1;
   parallel_for(nimg * s.oh, s.ow * patch, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t img = n0 + r / s.oh, oy = r % s.oh;
@@ -36,13 +42,19 @@ void im2col(const ConvShape& s, const T* x, T* cols, int64_t n0, int64_t nimg) {
       for (int64_t ox = 0; ox < s.ow; ++ox)
         for (int64_t g = 0; g < s.groups; ++g)
           for (int64_t ky = 0; ky < s.kh; ++ky) {
-            const int64_t iy = s.in_y(oy, ky);
+            const int64_t iy = s.in_y(oy, ky), ix0 = s.in_x(ox, 0);
+            const T* src_row = x + ((img * s.h + iy) * s.w) * s.c + g * cg;
+            if (runs && iy >= 0 && iy < s.h && ix0 >= 0 && ix0 + s.kw <= s.w) {
+              std::memcpy(dst, src_row + ix0 * s.c, s.kw * s.c * sizeof(T));
+              dst += s.kw * s.c;
+              continue;
+            }
             for (int64_t kx = 0; kx < s.kw; ++kx, dst += cg) {
               const int64_t ix = s.in_x(ox, kx);
               if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
                 std::fill(dst, dst + cg, T(0));
               } else {
-                const T* src = x + ((img * s.h + iy) * s.w + ix) * s.c + g * cg;
+                const T* src = src_row + ix * s.c;
                 if (cg == 1) *dst = *src;
                 else std::memcpy(dst, src, cg * sizeof(T));
               }
@@ -52,9 +64,10 @@ void im2col(const ConvShape& s, const T* x, T* cols, int64_t n0, int64_t nimg) {
   });
 }
 
-// Input gradient of images [n0, n0 + nimg) from their patch-matrix gradient: each input
-// pixel gathers, in (ky, kx) order, the patch entries that read it. No two threads write
-// the same pixel, and the order does not depend on the threads.
+// Input gradient of images [n0, n0 + nimg) from their patch-matrix gradient. Each thread owns
+// whole input rows; a row adds, per kernel row ky, the patch entries of the output pixels that
+// read it, ox descending and kx ascending, so every input value receives its terms in (ky, kx)
+// order (the order of the CUDA gather), whatever the threads.
 template <class T>
 void col2im(const ConvShape& s, const T* dcols, T* dx, int64_t n0, int64_t nimg) {
   const int64_t cg = s.cg(), patch = s.patch();
@@ -66,18 +79,26 @@ void col2im(const ConvShape& s, const T* dcols, T* dx, int64_t n0, int64_t nimg)
       for (int64_t ky = 0; ky < s.kh; ++ky) {
         const int64_t oy = s.out_y(iy, ky);
         if (oy < 0) continue;
-        for (int64_t ix = 0; ix < s.w; ++ix)
+        for (int64_t ox = s.ow - 1; ox >= 0; --ox) {
+          const T* src = dcols + ((img * s.oh + oy) * s.ow + ox) * patch + ky * s.kw * cg;
           for (int64_t kx = 0; kx < s.kw; ++kx) {
-            const int64_t ox = s.out_x(ix, kx);
-            if (ox < 0) continue;
-            const T* src = dcols + ((img * s.oh + oy) * s.ow + ox) * patch + (ky * s.kw + kx) * cg;
+            const int64_t ix = s.in_x(ox, kx);
+            if (ix < 0 || ix >= s.w) continue;
+            const T* sk = src + kx * cg;
             T* dst = row + ix * s.c;
-            for (int64_t g = 0; g < s.groups; ++g, src += s.kg(), dst += cg)
-              for (int64_t i = 0; i < cg; ++i) dst[i] += src[i];
+            for (int64_t g = 0; g < s.groups; ++g, sk += s.kg(), dst += cg)
+              for (int64_t i = 0; i < cg; ++i) dst[i] += sk[i];
           }
+        }
       }
     }
   });
+}
+
+// Scratch memory that is written before it is read: no zero-fill.
+template <class T>
+std::unique_ptr<T[]> scratch(int64_t n) {
+  return std::unique_ptr<T[]>(new T[std::max<int64_t>(n, 1)]);
 }
 
 // ---- direct loops for short patches (kg < kDirectPatch, e.g. a 3x3 kernel over one channel),
@@ -249,11 +270,11 @@ void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w) {
   if (s.pointwise()) return gemm_forward(dt, s, s.n * s.pixels(), x, s.c, w, out);
   if (s.kg() < kDirectPatch) return direct_forward(s, out, x, w);
   const int64_t chunk = chunk_images(s, sizeof(T));
-  std::vector<T> cols(chunk * s.pixels() * s.patch());
+  auto cols = scratch<T>(chunk * s.pixels() * s.patch());
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
     const int64_t nimg = std::min(chunk, s.n - n0);
-    im2col(s, x, cols.data(), n0, nimg);
-    gemm_forward(dt, s, nimg * s.pixels(), cols.data(), s.patch(), w, out + n0 * s.pixels() * s.oc);
+    im2col(s, x, cols.get(), n0, nimg);
+    gemm_forward(dt, s, nimg * s.pixels(), cols.get(), s.patch(), w, out + n0 * s.pixels() * s.oc);
   }
 }
 
@@ -266,11 +287,11 @@ void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T*
   if (s.pointwise()) return product(s.n * s.pixels(), gy, dx, s.c);
   if (s.kg() < kDirectPatch) return direct_backward_input(s, dx, gy, w);
   const int64_t chunk = chunk_images(s, sizeof(T));
-  std::vector<T> dcols(chunk * s.pixels() * s.patch());
+  auto dcols = scratch<T>(chunk * s.pixels() * s.patch());
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
     const int64_t nimg = std::min(chunk, s.n - n0);
-    product(nimg * s.pixels(), gy + n0 * s.pixels() * s.oc, dcols.data(), s.patch());
-    col2im(s, dcols.data(), dx, n0, nimg);
+    product(nimg * s.pixels(), gy + n0 * s.pixels() * s.oc, dcols.get(), s.patch());
+    col2im(s, dcols.get(), dx, n0, nimg);
   }
 }
 
@@ -284,15 +305,15 @@ void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T*
   if (s.pointwise()) return product(s.n * s.pixels(), x, s.c, gy, dw);
   if (s.kg() < kDirectPatch) return direct_backward_kernel(s, dw, x, gy);
   const int64_t chunk = chunk_images(s, sizeof(T));
-  std::vector<T> cols(chunk * s.pixels() * s.patch()), part(s.n > chunk ? wn : 0);
+  auto cols = scratch<T>(chunk * s.pixels() * s.patch()), part = scratch<T>(s.n > chunk ? wn : 0);
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
     const int64_t nimg = std::min(chunk, s.n - n0);
-    im2col(s, x, cols.data(), n0, nimg);
+    im2col(s, x, cols.get(), n0, nimg);
     const T* g = gy + n0 * s.pixels() * s.oc;
     if (n0 == 0) {
-      product(nimg * s.pixels(), cols.data(), s.patch(), g, dw);
+      product(nimg * s.pixels(), cols.get(), s.patch(), g, dw);
     } else {
-      product(nimg * s.pixels(), cols.data(), s.patch(), g, part.data());
+      product(nimg * s.pixels(), cols.get(), s.patch(), g, part.get());
       for (int64_t i = 0; i < wn; ++i) dw[i] += part[i];
     }
   }
