@@ -265,17 +265,35 @@ void gemm_forward(DType dt, const ConvShape& s, int64_t m, const T* cols, int64_
   gemm(dt, false, false, m, s.ocg(), s.kg(), cols, ld_cols, s.kg(), w, s.oc, s.ocg(), out, s.oc, s.ocg(), s.groups);
 }
 
+// Runs body(i, scratch) for items i in [0, n). With at least one item per thread the items
+// are spread over the threads, each with its own scratch buffer, in one parallel region (the
+// kernels called inside then run on their thread: far fewer fork/joins than one region per
+// chunk per step); else they run in turn with the kernels parallel inside. Either way each
+// item computes the same numbers.
+template <class T, class F>
+void over_items(int64_t n, int64_t scratch_elems, F&& body) {
+  const int64_t threads = num_threads_hint();
+  if (threads > 1 && n >= threads) {
+    parallel_for(n, kParallelGrain, [&](int64_t i0, int64_t i1) {
+      auto buf = scratch<T>(scratch_elems);
+      for (int64_t i = i0; i < i1; ++i) body(i, buf.get());
+    });
+  } else {
+    auto buf = scratch<T>(scratch_elems);
+    for (int64_t i = 0; i < n; ++i) body(i, buf.get());
+  }
+}
+
 template <class T>
 void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w) {
   if (s.pointwise()) return gemm_forward(dt, s, s.n * s.pixels(), x, s.c, w, out);
   if (s.kg() < kDirectPatch) return direct_forward(s, out, x, w);
-  const int64_t chunk = chunk_images(s, sizeof(T));
-  auto cols = scratch<T>(chunk * s.pixels() * s.patch());
-  for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
-    const int64_t nimg = std::min(chunk, s.n - n0);
-    im2col(s, x, cols.get(), n0, nimg);
-    gemm_forward(dt, s, nimg * s.pixels(), cols.get(), s.patch(), w, out + n0 * s.pixels() * s.oc);
-  }
+  const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
+  over_items<T>(chunks, chunk * s.pixels() * s.patch(), [&](int64_t c, T* cols) {
+    const int64_t n0 = c * chunk, nimg = std::min(chunk, s.n - n0);
+    im2col(s, x, cols, n0, nimg);
+    gemm_forward(dt, s, nimg * s.pixels(), cols, s.patch(), w, out + n0 * s.pixels() * s.oc);
+  });
 }
 
 template <class T>
@@ -286,37 +304,47 @@ void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T*
   };
   if (s.pointwise()) return product(s.n * s.pixels(), gy, dx, s.c);
   if (s.kg() < kDirectPatch) return direct_backward_input(s, dx, gy, w);
-  const int64_t chunk = chunk_images(s, sizeof(T));
-  auto dcols = scratch<T>(chunk * s.pixels() * s.patch());
-  for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
-    const int64_t nimg = std::min(chunk, s.n - n0);
-    product(nimg * s.pixels(), gy + n0 * s.pixels() * s.oc, dcols.get(), s.patch());
-    col2im(s, dcols.get(), dx, n0, nimg);
-  }
+  const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
+  over_items<T>(chunks, chunk * s.pixels() * s.patch(), [&](int64_t c, T* dcols) {
+    const int64_t n0 = c * chunk, nimg = std::min(chunk, s.n - n0);
+    product(nimg * s.pixels(), gy + n0 * s.pixels() * s.oc, dcols, s.patch());
+    col2im(s, dcols, dx, n0, nimg);
+  });
 }
 
 template <class T>
 void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T* gy) {
-  // dw_group[kg, ocg] = patches_group^T @ gy_group, summed over the chunks in order.
+  // dw_group[kg, ocg] = patches_group^T @ gy_group. The chunks form at most kParts fixed runs
+  // (set by the shape alone); each run sums its chunks' products in order into its partial,
+  // and the partials are added in run order.
+  constexpr int64_t kParts = 16;
   auto product = [&](int64_t m, const T* cols, int64_t ld, const T* g, T* dst) {
     gemm(dt, true, false, s.kg(), s.ocg(), m, cols, ld, s.kg(), g, s.oc, s.ocg(), dst, s.oc, s.ocg(), s.groups);
   };
   const int64_t wn = s.kg() * s.oc;
   if (s.pointwise()) return product(s.n * s.pixels(), x, s.c, gy, dw);
   if (s.kg() < kDirectPatch) return direct_backward_kernel(s, dw, x, gy);
-  const int64_t chunk = chunk_images(s, sizeof(T));
-  auto cols = scratch<T>(chunk * s.pixels() * s.patch()), part = scratch<T>(s.n > chunk ? wn : 0);
-  for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
-    const int64_t nimg = std::min(chunk, s.n - n0);
-    im2col(s, x, cols.get(), n0, nimg);
-    const T* g = gy + n0 * s.pixels() * s.oc;
-    if (n0 == 0) {
-      product(nimg * s.pixels(), cols.get(), s.patch(), g, dw);
-    } else {
-      product(nimg * s.pixels(), cols.get(), s.patch(), g, part.get());
-      for (int64_t i = 0; i < wn; ++i) dw[i] += part[i];
+  const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
+  const int64_t parts = std::min(chunks, kParts), cols_n = chunk * s.pixels() * s.patch();
+  auto partial = scratch<T>(parts * wn);
+  over_items<T>(parts, cols_n + wn, [&](int64_t p, T* buf) {
+    T *cols = buf, *tmp = buf + cols_n, *acc = partial.get() + p * wn;
+    for (int64_t c = chunks * p / parts; c < chunks * (p + 1) / parts; ++c) {
+      const int64_t n0 = c * chunk, nimg = std::min(chunk, s.n - n0);
+      im2col(s, x, cols, n0, nimg);
+      const bool first = c == chunks * p / parts;
+      product(nimg * s.pixels(), cols, s.patch(), gy + n0 * s.pixels() * s.oc, first ? acc : tmp);
+      if (!first)
+        for (int64_t i = 0; i < wn; ++i) acc[i] += tmp[i];
     }
-  }
+  });
+  parallel_for(wn, parts, [&](int64_t e0, int64_t e1) {
+    for (int64_t e = e0; e < e1; ++e) {
+      T v = partial[e];
+      for (int64_t p = 1; p < parts; ++p) v += partial[p * wn + e];
+      dw[e] = v;
+    }
+  });
 }
 
 }  // namespace
