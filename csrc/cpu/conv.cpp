@@ -150,21 +150,37 @@ void direct_forward(const ConvShape& s, T* out, const T* x, const T* w) {
   constexpr int64_t B = kBlockOc<T>;
   const int64_t cg = s.cg(), ocg = s.ocg();
   parallel_for(s.n * s.oh, s.ow * s.patch() * ocg, [&](int64_t r0, int64_t r1) {
-    int64_t xo[kDirectPatch], wo[kDirectPatch];  // a group's (tap, channel) entries: fewer than kg()
+    // A group's (tap, channel) entries, fewer than kg(): the whole window relative to its
+    // corner (fx, fw) for pixels whose window lies inside the image, else those in it (xo, wo).
+    int64_t fx[kDirectPatch], fw[kDirectPatch], xo[kDirectPatch], wo[kDirectPatch];
+    for (int64_t ky = 0, t = 0; ky < s.kh; ++ky)
+      for (int64_t kx = 0; kx < s.kw; ++kx)
+        for (int64_t ci = 0; ci < cg; ++ci, ++t) {
+          fx[t] = (ky * s.dh * s.w + kx * s.dw) * s.c + ci;
+          fw[t] = ((ky * s.kw + kx) * cg + ci) * s.oc;
+        }
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t img = r / s.oh, oy = r % s.oh;
+      const int64_t img = r / s.oh, oy = r % s.oh, iy0 = s.in_y(oy, 0);
+      const bool rows_in = iy0 >= 0 && iy0 + (s.kh - 1) * s.dh < s.h;
       for (int64_t ox = 0; ox < s.ow; ++ox) {
+        const int64_t ix0 = s.in_x(ox, 0);
+        const T* xb = x;
+        const int64_t *xt = xo, *wt = wo;
         int64_t m = 0;
-        for_taps(s, oy, ox, [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
-          for (int64_t ci = 0; ci < cg; ++ci, ++m) {
-            xo[m] = ((img * s.h + iy) * s.w + ix) * s.c + ci;
-            wo[m] = ((ky * s.kw + kx) * cg + ci) * s.oc;
-          }
-        });
+        if (rows_in && ix0 >= 0 && ix0 + (s.kw - 1) * s.dw < s.w) {
+          xb = x + ((img * s.h + iy0) * s.w + ix0) * s.c, xt = fx, wt = fw, m = s.kg();
+        } else {
+          for_taps(s, oy, ox, [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
+            for (int64_t ci = 0; ci < cg; ++ci, ++m) {
+              xo[m] = ((img * s.h + iy) * s.w + ix) * s.c + ci;
+              wo[m] = ((ky * s.kw + kx) * cg + ci) * s.oc;
+            }
+          });
+        }
         T* o = out + (r * s.ow + ox) * s.oc;
         for (int64_t g = 0; g < s.groups; ++g)
           for (int64_t j0 = 0; j0 < ocg; j0 += B)
-            taps_block<T, B>(x + g * cg, w + g * ocg + j0, xo, wo, m, o + g * ocg + j0, std::min(B, ocg - j0));
+            taps_block<T, B>(xb + g * cg, w + g * ocg + j0, xt, wt, m, o + g * ocg + j0, std::min(B, ocg - j0));
       }
     }
   });
