@@ -92,7 +92,9 @@ def run_with_grads(fn, arrays, gy_seed, device):
 
 # ---- conv2d: every stride / padding / dilation / groups combination ----
 
-GROUPS = {"g1": (3, 1, 5), "g2": (4, 2, 6), "depthwise": (3, 3, 6)}  # (in channels, groups, out channels)
+# (in channels, groups, out channels): few channels per group take the CPU's direct loops,
+# many (a patch of 32 or more per group) its im2col + gemm path
+GROUPS = {"g1": (3, 1, 5), "g2": (4, 2, 6), "depthwise": (3, 3, 6), "g1_gemm": (12, 1, 5), "g2_gemm": (24, 2, 6)}
 
 
 @pytest.mark.parametrize("groups", list(GROUPS))

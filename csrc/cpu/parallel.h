@@ -24,12 +24,14 @@ template <class F>
 void parallel_for(int64_t n, int64_t work_per_item, F&& f) {
 #ifdef _OPENMP
   int nt = omp_get_max_threads();
-  if (nt > 1 && n > 1 && n * work_per_item >= kParallelGrain) {
+  // Inside another parallel region (a kernel called per chunk by a parallel op) run inline.
+  if (nt > 1 && n > 1 && n * work_per_item >= kParallelGrain && !omp_in_parallel()) {
     nt = (int)std::min<int64_t>(nt, n);
 #pragma omp parallel num_threads(nt)
     {
-      int t = omp_get_thread_num();
-      int64_t begin = n * t / nt, end = n * (t + 1) / nt;
+      // The team may be smaller than asked for; split over the threads actually there.
+      const int t = omp_get_thread_num(), team = omp_get_num_threads();
+      int64_t begin = n * t / team, end = n * (t + 1) / team;
       if (begin < end) f(begin, end);
     }
     return;

@@ -323,8 +323,7 @@ def strip_keras_mask_nodes(config):
         if isinstance(config.get("layers"), list):
             return {**config, "layers": [strip_keras_mask_nodes(lc) for lc in config["layers"]]}
         return config
-    ops = {lc.get("name") or lc.get("config", {}).get("name") for lc in config["layers"]
-           if str(lc.get("module", "")).startswith("keras.src.ops")}
+    ops = {lc.get("name") or lc.get("config", {}).get("name") for lc in config["layers"] if _is_op_node(lc)}
 
     def op_made_mask(k, v):  # a mask keyword whose tensors all come from op nodes
         made_by = _histories(v, set())
@@ -345,12 +344,22 @@ def strip_keras_mask_nodes(config):
     while True:  # drop unused op nodes (an op chain may feed only a mask)
         used = _histories([lc.get("inbound_nodes", []) for lc in layer_configs], set())
         used |= {h[0] for h in _flat_histories(config.get("output_layers"))}
-        dead = [lc for lc in layer_configs if str(lc.get("module", "")).startswith("keras.src.ops")
+        dead = [lc for lc in layer_configs if _is_op_node(lc)
                 and (lc.get("name") or lc.get("config", {}).get("name")) not in used]
         if not dead:
             break
         layer_configs = [lc for lc in layer_configs if all(lc is not d for d in dead)]
     return {**config, "layers": layer_configs}
+
+
+def _is_op_node(lc):
+    """An op node of a Keras graph (such as NotEqual): module keras.src.ops... in .keras configs; legacy .h5
+    configs write no module, so there it is a class that is no layer."""
+    from ..layers import _CLASSES
+    module = lc.get("module")
+    if module is not None:
+        return str(module).startswith("keras.src.ops")
+    return lc.get("class_name") not in _CLASSES and lc.get("class_name") not in ("Sequential", "Functional", "Model")
 
 
 def _flat_histories(spec):
