@@ -115,3 +115,5 @@ def rows(ctx):
     yield from mlp_step.rows(ctx, "cuda", peers=("torch",))
     yield from overhead.rows(ctx, "cuda")
     yield from memory.rows(ctx, "cuda", peers=("torch",))
+    import lstm_step  # rnn family: vs torch cuDNN
+    yield from lstm_step.rows(ctx, "cuda", peers=("torch",))

@@ -20,6 +20,7 @@ import _harness  # noqa: E402  (sets the quiet TF environment before anything im
 from _harness import FRAMEWORKS, Context, import_ktensor, peer_status  # noqa: E402
 
 WORKLOADS = ("mlp_step", "sgemm", "overhead", "memory", "gpu")
+WORKLOADS += ("lstm_step",)  # rnn family
 COLUMNS = (("workload", 40), ("unit", 9)) + tuple((f, 13) for f in FRAMEWORKS) + (("ratio", 0),)
 
 
