@@ -117,3 +117,5 @@ def rows(ctx):
     yield from convnet_step.rows(ctx, "cuda", peers=("torch",))
     yield from overhead.rows(ctx, "cuda")
     yield from memory.rows(ctx, "cuda", peers=("torch",))
+    import lstm_step  # rnn family: vs torch cuDNN
+    yield from lstm_step.rows(ctx, "cuda", peers=("torch",))

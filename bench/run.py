@@ -3,7 +3,7 @@
     python bench/run.py [--quick] [--only NAME[,NAME]] [--json out.json] [--verbose]
 
 Workloads (one module each in bench/): mlp_step, convnet_step, fit_epoch, sgemm, overhead, memory,
-embedding_step, augment, norm_pool, conv, and gpu (only
+embedding_step, augment, norm_pool, conv, lstm_step, and gpu (only
 when a CUDA device is visible). Prints a table as rows complete and writes JSON
 (default bench/results.json). A ktensor failure shows as an error in its cell; the peers
 still run.
@@ -21,7 +21,7 @@ import _harness  # noqa: E402  (sets the quiet TF environment before anything im
 from _harness import FRAMEWORKS, Context, import_ktensor, peer_status  # noqa: E402
 
 WORKLOADS = ("mlp_step", "convnet_step", "fit_epoch", "sgemm", "overhead", "memory", "embedding_step", "augment",
-             "norm_pool", "conv", "gpu")
+             "norm_pool", "conv", "lstm_step", "gpu")
 COLUMNS = (("workload", 40), ("unit", 9)) + tuple((f, 13) for f in FRAMEWORKS) + (("ratio", 0),)
 
 

@@ -5,7 +5,9 @@
 // h @ U into `gates`, which the forward kernel then turns into the saved activations in place.
 // Layouts and masking: rnn_step.h.
 #pragma once
+#include <bit>
 #include <cmath>
+#include <type_traits>
 
 #include "hd.h"
 #include "rnn_step.h"
@@ -13,11 +15,49 @@
 
 namespace kt {
 
+// float on the CPU: branch-free exp, sigmoid and tanh the compiler can vectorise (libm's calls
+// cannot be), accurate to a few float ulps; double and CUDA use the library functions.
+#if !defined(__CUDA_ARCH__)
+inline float rnn_exp(float x) {
+  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+  const float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;  // ln 2 in two parts
+  float p = 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  return p * std::bit_cast<float>(((int32_t)n + 127) << 23);
+}
+#endif
+
+template <class T>
+KT_HD T rnn_sigmoid(T x) {
+#if !defined(__CUDA_ARCH__)
+  if constexpr (std::is_same<T, float>::value) return 1.0f / (1.0f + rnn_exp(-x));
+#endif
+  return kt_sigmoid(x);
+}
+
+template <class T>
+KT_HD T rnn_tanh(T x) {
+#if !defined(__CUDA_ARCH__)
+  if constexpr (std::is_same<T, float>::value) {
+    const float big = 1.0f - 2.0f / (1.0f + rnn_exp(2.0f * x)), x2 = x * x;
+    const float small = x * (1.0f - x2 * (1.0f / 3.0f - x2 * (2.0f / 15.0f)));  // series near 0
+    return (x2 < 0.0025f) ? small : big;
+  }
+#endif
+  return std::tanh(x);
+}
+
 template <class T>
 KT_HD T rnn_act(int a, T x) {
   switch (a) {
-    case kActTanh: return std::tanh(x);
-    case kActSigmoid: return kt_sigmoid(x);
+    case kActTanh: return rnn_tanh(x);
+    case kActSigmoid: return rnn_sigmoid(x);
     case kActRelu: return x > T(0) ? x : T(0);
     case kActHardSigmoid: return x <= T(-3) ? T(0) : x >= T(3) ? T(1) : x / T(6) + T(0.5);
     default: return x;
@@ -36,8 +76,13 @@ KT_HD T rnn_act_grad(int a, T y) {
   }
 }
 
-template <class T>
-KT_HD void rnn_forward_elem(const RnnStep& s, int64_t b, int64_t j) {
+// KIND, ACT, RACT >= 0 fix the kind and activations at compile time (the CPU's vectorised
+// loops for the default activations); -1 reads them from the step.
+template <class T, int KIND = -1, int ACT = -1, int RACT = -1>
+KT_HD void rnn_forward_elem(const RnnStep& s_in, int64_t b, int64_t j) {
+  RnnStep s = s_in;
+  if (KIND >= 0) s.kind = KIND;
+  if (ACT >= 0) s.act = ACT, s.ract = RACT;
   const int64_t u = s.units, gw = rnn_gates(s.kind) * u, gs = rnn_gate_stride(s.kind) * u;
   const T* x = (const T*)s.xw + b * gw;
   T* g = (T*)s.gates + b * gs;
@@ -81,8 +126,11 @@ KT_HD void rnn_forward_elem(const RnnStep& s, int64_t b, int64_t j) {
   if (s.rmask) ((T*)s.hd)[e] = hn * rm;
 }
 
-template <class T>
-KT_HD void rnn_backward_elem(const RnnStep& s, int64_t b, int64_t j) {
+template <class T, int KIND = -1, int ACT = -1, int RACT = -1>
+KT_HD void rnn_backward_elem(const RnnStep& s_in, int64_t b, int64_t j) {
+  RnnStep s = s_in;
+  if (KIND >= 0) s.kind = KIND;
+  if (ACT >= 0) s.act = ACT, s.ract = RACT;
   const int64_t u = s.units, gw = rnn_gates(s.kind) * u, gs = rnn_gate_stride(s.kind) * u;
   const T* g = (const T*)s.gates + b * gs;
   T* dx = (T*)s.dxw + b * gw;
