@@ -180,3 +180,29 @@ def rss_mb():
     with open("/proc/self/statm") as f:
         pages = int(f.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# ---- Keras-API train steps (ktensor and Keras run the same model code) -----------------
+
+def ktensor_train_step(keras_model, x, y, device="cpu"):
+    """(one train_on_batch step of keras_model(ktensor.keras) on (x, y), its sync)."""
+    kt = import_ktensor()
+    from ktensor import keras
+    with kt.device(device):
+        kt.random.set_seed(0)
+        model = keras_model(keras)
+
+    def step():
+        with kt.device(device):
+            model.train_on_batch(x, y)
+    return step, ktensor_sync(kt, device)
+
+
+def keras_train_step(keras_model, x, y, device="cpu"):
+    """(one train_on_batch step of keras_model(keras) on (x, y), None): Keras 3 on TensorFlow, CPU only."""
+    if device != "cpu":
+        raise RuntimeError("the keras/tf peer runs on the CPU only")
+    keras = import_keras()
+    keras.utils.set_random_seed(0)
+    model = keras_model(keras)
+    return (lambda: model.train_on_batch(x, y)), None

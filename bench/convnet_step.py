@@ -16,8 +16,8 @@ import sys
 
 import numpy as np
 
-from _harness import (Row, cell, import_keras, import_ktensor, import_torch, ktensor_sync, median_time,
-                      peak_rss_mb, torch_sync)
+from _harness import (cell, import_torch, keras_train_step, ktensor_train_step, median_time, peak_rss_mb,
+                      Row, torch_sync)
 
 BATCHES = (32, 128)
 MEMORY_BATCH = 128
@@ -49,27 +49,11 @@ def keras_model(keras):
 
 
 def ktensor_step(batch, device="cpu"):
-    kt = import_ktensor()
-    from ktensor import keras
-    x, y = make_batch(batch)
-    with kt.device(device):
-        keras.utils.set_random_seed(0)
-        model = keras_model(keras)
-
-    def step():
-        with kt.device(device):
-            model.train_on_batch(x, y)
-    return step, ktensor_sync(kt, device)
+    return ktensor_train_step(keras_model, *make_batch(batch), device)
 
 
 def keras_step(batch, device="cpu"):
-    if device != "cpu":
-        raise RuntimeError("the keras/tf peer runs on the CPU only")
-    keras = import_keras()
-    keras.utils.set_random_seed(0)
-    x, y = make_batch(batch)
-    model = keras_model(keras)
-    return (lambda: model.train_on_batch(x, y)), None
+    return keras_train_step(keras_model, *make_batch(batch), device)
 
 
 def torch_step(batch, device="cpu"):
