@@ -1,4 +1,6 @@
 #include <cstdlib>
+#include <map>
+#include <mutex>
 
 #include "error.h"
 #include "storage.h"
@@ -7,6 +9,52 @@
 #endif
 
 namespace kt {
+namespace {
+
+// Host cache of large blocks. A fresh large allocation is mmap'd by malloc and its pages fault
+// in (and are zeroed by the kernel) on first touch: a training step that allocates the same
+// activation sizes every step paid that each step. Freed blocks of at least kCacheMin bytes
+// are kept per exact (page-rounded) size and handed out again; the cache holds at most
+// kCacheMax bytes, beyond which blocks go back to the system. Small blocks stay with malloc.
+constexpr size_t kPage = 4096;
+constexpr size_t kCacheMin = 64 * 1024;
+constexpr size_t kCacheMax = size_t(512) << 20;
+
+struct HostCache {
+  std::mutex mu;
+  std::multimap<size_t, void*> free_blocks;  // rounded size -> block
+  size_t cached = 0;
+
+  void* take(size_t rounded) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = free_blocks.find(rounded);
+    if (it == free_blocks.end()) return nullptr;
+    void* p = it->second;
+    free_blocks.erase(it);
+    cached -= rounded;
+    return p;
+  }
+
+  void give(void* p, size_t rounded) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (cached + rounded <= kCacheMax) {
+        free_blocks.emplace(rounded, p);
+        cached += rounded;
+        return;
+      }
+    }
+    std::free(p);
+  }
+};
+
+// Never destroyed: storages freed during interpreter shutdown may still return blocks to it.
+HostCache& host_cache() {
+  static HostCache* cache = new HostCache();
+  return *cache;
+}
+
+}  // namespace
 
 std::shared_ptr<Storage> allocate(size_t nbytes, Device device) {
   if (device.is_cuda()) {
@@ -17,6 +65,13 @@ std::shared_ptr<Storage> allocate(size_t nbytes, Device device) {
 #else
     throw RuntimeError("ktensor was built without CUDA support; cannot allocate on " + device.str());
 #endif
+  }
+  if (nbytes >= kCacheMin) {
+    const size_t rounded = (nbytes + kPage - 1) / kPage * kPage;
+    void* p = host_cache().take(rounded);
+    if (p == nullptr) p = std::aligned_alloc(kPage, rounded);
+    KT_CHECK(p != nullptr, OutOfMemory, "out of host memory allocating ", nbytes, " bytes");
+    return std::make_shared<Storage>(p, nbytes, device, [rounded](void* q) { host_cache().give(q, rounded); });
   }
   size_t rounded = (nbytes + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, rounded ? rounded : 64);
