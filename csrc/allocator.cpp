@@ -1,6 +1,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "error.h"
 #include "storage.h"
@@ -15,7 +16,7 @@ namespace {
 // in (and are zeroed by the kernel) on first touch: a training step that allocates the same
 // activation sizes every step paid that each step. Freed blocks of at least kCacheMin bytes
 // are kept per exact (page-rounded) size and handed out again; the cache holds at most
-// kCacheMax bytes, beyond which blocks go back to the system. Small blocks stay with malloc.
+// kCacheMax bytes. Small blocks stay with malloc.
 constexpr size_t kPage = 4096;
 constexpr size_t kCacheMin = 64 * 1024;
 constexpr size_t kCacheMax = size_t(512) << 20;
@@ -35,16 +36,26 @@ struct HostCache {
     return p;
   }
 
+  // The newest block is kept: when the cache is full, the largest cached blocks make room (so
+  // sizes that stopped recurring, e.g. an old batch size, do not hold the budget forever).
   void give(void* p, size_t rounded) {
+    std::vector<void*> evicted;
     {
       std::lock_guard<std::mutex> lock(mu);
-      if (cached + rounded <= kCacheMax) {
+      if (rounded > kCacheMax) {
+        evicted.push_back(p);
+      } else {
+        while (cached + rounded > kCacheMax) {
+          auto last = std::prev(free_blocks.end());
+          cached -= last->first;
+          evicted.push_back(last->second);
+          free_blocks.erase(last);
+        }
         free_blocks.emplace(rounded, p);
         cached += rounded;
-        return;
       }
     }
-    std::free(p);
+    for (void* q : evicted) std::free(q);
   }
 };
 
