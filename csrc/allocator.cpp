@@ -38,6 +38,17 @@ struct HostCache {
 
   // The newest block is kept: when the cache is full, the largest cached blocks make room (so
   // sizes that stopped recurring, e.g. an old batch size, do not hold the budget forever).
+  // Returns every cached block to the system (before giving up on an allocation).
+  void release_all() {
+    std::multimap<size_t, void*> blocks;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      blocks.swap(free_blocks);
+      cached = 0;
+    }
+    for (auto& [size, q] : blocks) std::free(q);
+  }
+
   void give(void* p, size_t rounded) {
     std::vector<void*> evicted;
     {
@@ -81,6 +92,10 @@ std::shared_ptr<Storage> allocate(size_t nbytes, Device device) {
     const size_t rounded = (nbytes + kPage - 1) / kPage * kPage;
     void* p = host_cache().take(rounded);
     if (p == nullptr) p = std::aligned_alloc(kPage, rounded);
+    if (p == nullptr) {
+      host_cache().release_all();
+      p = std::aligned_alloc(kPage, rounded);
+    }
     KT_CHECK(p != nullptr, OutOfMemory, "out of host memory allocating ", nbytes, " bytes");
     return std::make_shared<Storage>(p, nbytes, device, [rounded](void* q) { host_cache().give(q, rounded); });
   }
