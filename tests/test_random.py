@@ -93,6 +93,16 @@ def test_bernoulli_rate(p, device):
     assert abs(x.mean() - p) < 5 * np.sqrt(max(p * (1 - p), 1e-12) / N) + 1e-12
 
 
+def test_bernoulli_is_uniform_below_p(device):
+    # A Bernoulli draw is exactly (the uniform draw of the same seed) < p, also for p equal to
+    # a drawn value or one ulp beside it (the CPU kernel compares integers, not doubles).
+    u = _draw("uniform", [5003], device, seed=21, dtype="float64")
+    for p in (0.0, 1.0, 1 / 3, 0.75, u[5], np.nextafter(u[5], 0), np.nextafter(u[5], 1)):
+        for dtype in ("float32", "float64"):
+            b = _draw("bernoulli", [5003], device, p=float(p), seed=21, dtype=dtype)
+            np.testing.assert_array_equal(b, (u < p).astype(dtype), err_msg=f"p={p!r} {dtype}")
+
+
 def test_draws_are_independent(device):
     R.set_seed(15)
     x = _draw("uniform", [N], device).astype(np.float64) - 0.5
