@@ -206,3 +206,20 @@ def keras_train_step(keras_model, x, y, device="cpu"):
     keras.utils.set_random_seed(0)
     model = keras_model(keras)
     return (lambda: model.train_on_batch(x, y)), None
+
+
+def step_rows(label, makers, batches, device, peers, quick, heavy=False):
+    """One Row per batch size: median ms of one step made by makers[framework](batch, device), for
+    ktensor and the peers. `heavy` steps get fewer warm-up calls and a longer time budget."""
+    if heavy:
+        warmup, budget = (3, 1.5) if quick else (10, 5.0)
+    else:
+        warmup, budget = (5, 1.0) if quick else (20, 4.0)
+
+    def step_ms(make, batch):
+        step, sync = make(batch, device)
+        return 1e3 * median_time(step, warmup=warmup, budget=budget, sync=sync)
+
+    for batch in batches:
+        values = {name: cell(step_ms, makers[name], batch) for name in ("ktensor", *peers)}
+        yield Row(label(batch), "ms", False, values, peers)

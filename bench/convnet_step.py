@@ -16,8 +16,8 @@ import sys
 
 import numpy as np
 
-from _harness import (cell, import_torch, keras_train_step, ktensor_train_step, median_time, peak_rss_mb,
-                      Row, torch_sync)
+from _harness import (cell, import_torch, keras_train_step, ktensor_train_step, peak_rss_mb, Row, step_rows,
+                      torch_sync)
 
 BATCHES = (32, 128)
 MEMORY_BATCH = 128
@@ -78,11 +78,6 @@ def torch_step(batch, device="cpu"):
     return step, torch_sync(torch, device)
 
 
-def step_ms(make, batch, device, quick):
-    step, sync = make(batch, device)
-    return 1e3 * median_time(step, warmup=3 if quick else 10, budget=1.5 if quick else 5.0, sync=sync)
-
-
 def train(framework, device, steps):
     """Run `steps` train steps at MEMORY_BATCH in this process; return the peak RSS in MiB."""
     make = {"ktensor": ktensor_step, "torch": torch_step, "keras/tf": keras_step}[framework]
@@ -108,9 +103,8 @@ def peak_mb(framework, device, steps):
 
 def rows(ctx, device="cpu", peers=("torch", "keras/tf")):
     makers = {"ktensor": ktensor_step, "torch": torch_step, "keras/tf": keras_step}
-    for batch in BATCHES:
-        values = {name: cell(step_ms, makers[name], batch, device, ctx.quick) for name in ("ktensor", *peers)}
-        yield Row(f"convnet_step b={batch} ({device})", "ms", False, values, peers)
+    yield from step_rows(lambda b: f"convnet_step b={b} ({device})", makers, BATCHES, device, peers, ctx.quick,
+                         heavy=True)
     steps = 20 if ctx.quick else 100
     values = {name: cell(peak_mb, name, device, steps) for name in ("ktensor", *peers)}
     yield Row(f"convnet peak rss b={MEMORY_BATCH} ({device}, {steps} steps)", "MiB", False, values, peers)

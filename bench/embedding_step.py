@@ -8,7 +8,7 @@ PyTorch uses nn.Embedding + nn.Linear + torch.optim.Adam + BCE-with-logits, eage
 """
 import numpy as np
 
-from _harness import (cell, import_torch, keras_train_step, ktensor_train_step, median_time, Row, torch_sync)
+from _harness import (import_torch, keras_train_step, ktensor_train_step, step_rows, torch_sync)
 
 BATCHES = (32, 128)
 VOCAB, DIM, STEPS = 20000, 64, 80
@@ -57,13 +57,6 @@ def torch_step(batch, device="cpu"):
     return step, torch_sync(torch, device)
 
 
-def step_ms(make, batch, device, quick):
-    step, sync = make(batch, device)
-    return 1e3 * median_time(step, warmup=5 if quick else 20, budget=1.0 if quick else 4.0, sync=sync)
-
-
 def rows(ctx, device="cpu", peers=("torch", "keras/tf")):
     makers = {"ktensor": ktensor_step, "torch": torch_step, "keras/tf": keras_step}
-    for batch in BATCHES:
-        values = {name: cell(step_ms, makers[name], batch, device, ctx.quick) for name in ("ktensor", *peers)}
-        yield Row(f"embedding_step b={batch} ({device})", "ms", False, values, peers)
+    yield from step_rows(lambda b: f"embedding_step b={b} ({device})", makers, BATCHES, device, peers, ctx.quick)

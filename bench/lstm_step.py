@@ -7,15 +7,15 @@ torch peer is cuDNN's LSTM.
 """
 import numpy as np
 
-from _harness import (cell, import_torch, keras_train_step, ktensor_train_step, median_time, Row, torch_sync)
+from _harness import (import_torch, keras_train_step, ktensor_train_step, step_rows, torch_sync)
 
 BATCH, TIME, FEATURES, UNITS = 64, 100, 32, 128
 
 
-def make_batch(seed=0):
+def make_batch(batch=BATCH, seed=0):
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((BATCH, TIME, FEATURES), dtype=np.float32)
-    y = rng.standard_normal((BATCH, 1), dtype=np.float32)
+    x = rng.standard_normal((batch, TIME, FEATURES), dtype=np.float32)
+    y = rng.standard_normal((batch, 1), dtype=np.float32)
     return x, y
 
 
@@ -25,19 +25,19 @@ def keras_model(keras):
     return model
 
 
-def ktensor_step(device="cpu"):
-    return ktensor_train_step(keras_model, *make_batch(), device)
+def ktensor_step(batch=BATCH, device="cpu"):
+    return ktensor_train_step(keras_model, *make_batch(batch), device)
 
 
-def keras_step(device="cpu"):
-    return keras_train_step(keras_model, *make_batch(), device)
+def keras_step(batch=BATCH, device="cpu"):
+    return keras_train_step(keras_model, *make_batch(batch), device)
 
 
-def torch_step(device="cpu"):
+def torch_step(batch=BATCH, device="cpu"):
     torch = import_torch()
     nn = torch.nn
     torch.manual_seed(0)
-    x, y = make_batch()
+    x, y = make_batch(batch)
     lstm = nn.LSTM(FEATURES, UNITS, batch_first=True).to(device)
     head = nn.Linear(UNITS, 1).to(device)
     opt = torch.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=1e-3)
@@ -51,12 +51,7 @@ def torch_step(device="cpu"):
     return step, torch_sync(torch, device)
 
 
-def step_ms(make, device, quick):
-    step, sync = make(device)
-    return 1e3 * median_time(step, warmup=3 if quick else 10, budget=1.5 if quick else 5.0, sync=sync)
-
-
 def rows(ctx, device="cpu", peers=("torch", "keras/tf")):
     makers = {"ktensor": ktensor_step, "torch": torch_step, "keras/tf": keras_step}
-    values = {name: cell(step_ms, makers[name], device, ctx.quick) for name in ("ktensor", *peers)}
-    yield Row(f"lstm_step b={BATCH} t={TIME} u={UNITS} ({device})", "ms", False, values, peers)
+    yield from step_rows(lambda b: f"lstm_step b={b} t={TIME} u={UNITS} ({device})", makers, (BATCH,), device, peers,
+                         ctx.quick, heavy=True)

@@ -6,7 +6,7 @@ PyTorch uses an eager nn.Sequential + torch.optim.Adam + F.cross_entropy step.
 """
 import numpy as np
 
-from _harness import (cell, import_torch, keras_train_step, ktensor_train_step, median_time, Row, torch_sync)
+from _harness import (import_torch, keras_train_step, ktensor_train_step, step_rows, torch_sync)
 
 BATCHES = (32, 128)
 
@@ -56,15 +56,6 @@ def torch_step(batch, device="cpu"):
     return step, torch_sync(torch, device)
 
 
-def step_ms(make, batch, device, quick):
-    step, sync = make(batch, device)
-    return 1e3 * median_time(step, warmup=5 if quick else 20, budget=1.0 if quick else 4.0,
-                             sync=sync)
-
-
 def rows(ctx, device="cpu", peers=("torch", "keras/tf")):
     makers = {"ktensor": ktensor_step, "torch": torch_step, "keras/tf": keras_step}
-    for batch in BATCHES:
-        values = {name: cell(step_ms, makers[name], batch, device, ctx.quick)
-                  for name in ("ktensor", *peers)}
-        yield Row(f"mlp_step b={batch} ({device})", "ms", False, values, peers)
+    yield from step_rows(lambda b: f"mlp_step b={b} ({device})", makers, BATCHES, device, peers, ctx.quick)
