@@ -45,9 +45,11 @@ void max_pool_t(const PoolGeom& g, T* out, int32_t* arg, const T* in) {
   });
 }
 
-// Each input pixel adds the gradients of the windows whose maximum it was, in window order.
-template <class T>
-void max_pool_backward_t(const PoolGeom& g, T* dx, const T* dy, const int32_t* arg) {
+// The backward passes gather: each input pixel zeroes its gradient, then every window covering it
+// (in window order, so the sum order is fixed) adds its share via add(d, offset of the window's
+// output row, r, q, flat position of the pixel).
+template <class T, class Add>
+void pool_backward_gather(const PoolGeom& g, T* dx, Add add) {
   const int64_t C = g.c;
   const int64_t per_pixel = C * ((g.kh + g.sh - 1) / g.sh) * ((g.kw + g.sw - 1) / g.sw);
   parallel_for(g.n * g.h * g.w, per_pixel, [&](int64_t b, int64_t e) {
@@ -60,13 +62,19 @@ void max_pool_backward_t(const PoolGeom& g, T* dx, const T* dy, const int32_t* a
       for (int64_t c = 0; c < C; ++c) d[c] = T(0);
       const int32_t pos = (int32_t)(i * g.w + j);
       for (int64_t r = r0; r < r1; ++r)
-        for (int64_t q = q0; q < q1; ++q) {
-          const int64_t o = ((n * g.oh + r) * g.ow + q) * C;
-          const int32_t* a = arg + o;
-          const T* gy = dy + o;
-          for (int64_t c = 0; c < C; ++c) d[c] += a[c] == pos ? gy[c] : T(0);
-        }
+        for (int64_t q = q0; q < q1; ++q) add(d, ((n * g.oh + r) * g.ow + q) * C, r, q, pos);
     }
+  });
+}
+
+// Each input pixel adds the gradients of the windows whose maximum it was.
+template <class T>
+void max_pool_backward_t(const PoolGeom& g, T* dx, const T* dy, const int32_t* arg) {
+  const int64_t C = g.c;
+  pool_backward_gather(g, dx, [&](T* d, int64_t o, int64_t, int64_t, int32_t pos) {
+    const int32_t* a = arg + o;
+    const T* gy = dy + o;
+    for (int64_t c = 0; c < C; ++c) d[c] += a[c] == pos ? gy[c] : T(0);
   });
 }
 
@@ -97,22 +105,10 @@ void avg_pool_t(const PoolGeom& g, T* out, const T* in) {
 template <class T>
 void avg_pool_backward_t(const PoolGeom& g, T* dx, const T* dy) {
   const int64_t C = g.c;
-  const int64_t per_pixel = C * ((g.kh + g.sh - 1) / g.sh) * ((g.kw + g.sw - 1) / g.sw);
-  parallel_for(g.n * g.h * g.w, per_pixel, [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t) {
-      const int64_t j = t % g.w, i = (t / g.w) % g.h, n = t / (g.w * g.h);
-      int64_t r0, r1, q0, q1;
-      g.rows_covering(i, &r0, &r1);
-      g.cols_covering(j, &q0, &q1);
-      T* d = dx + t * C;
-      for (int64_t c = 0; c < C; ++c) d[c] = T(0);
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t q = q0; q < q1; ++q) {
-          const T cnt = T(g.count(r, q));
-          const T* gy = dy + ((n * g.oh + r) * g.ow + q) * C;
-          for (int64_t c = 0; c < C; ++c) d[c] += gy[c] / cnt;
-        }
-    }
+  pool_backward_gather(g, dx, [&](T* d, int64_t o, int64_t r, int64_t q, int32_t) {
+    const T cnt = T(g.count(r, q));
+    const T* gy = dy + o;
+    for (int64_t c = 0; c < C; ++c) d[c] += gy[c] / cnt;
   });
 }
 
