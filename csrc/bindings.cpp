@@ -19,6 +19,9 @@ using namespace kt;
 
 namespace {
 
+// An optional tensor argument as the nullable pointer the ops take.
+Tensor* or_null(std::optional<Tensor>& t) { return t ? &*t : nullptr; }
+
 Device parse_device(const std::string& s) {
   if (s == "cpu") return Device{Device::CPU, 0};
   if (s.rfind("cuda", 0) == 0) {
@@ -288,7 +291,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("softmax_xent_backward", &ops::softmax_xent_backward);
   m.def("optim_step", [](int kind, Tensor& var, const Tensor& grad, std::optional<Tensor> s1, std::optional<Tensor> s2,
                          std::optional<Tensor> s3, const std::array<double, 8>& hp) {
-    ops::optim_step(kind, var, grad, s1 ? &*s1 : nullptr, s2 ? &*s2 : nullptr, s3 ? &*s3 : nullptr, hp);
+    ops::optim_step(kind, var, grad, or_null(s1), or_null(s2), or_null(s3), hp);
   });
 
   // conv family: strides (2), pads (top, bottom, left, right), dilations (2), groups
@@ -324,13 +327,13 @@ PYBIND11_MODULE(_core, m) {
   m.def("rnn_forward", [](int kind, int act, int ract, const Tensor& xw, const Tensor& u, std::optional<Tensor> brec,
                           const Tensor& h0, std::optional<Tensor> c0, std::optional<Tensor> mask,
                           std::optional<Tensor> rmask, bool reverse, bool zero_out) {
-    return ops::rnn_forward(kind, act, ract, xw, u, brec ? &*brec : nullptr, h0, c0 ? &*c0 : nullptr,
-                            mask ? &*mask : nullptr, rmask ? &*rmask : nullptr, reverse, zero_out);
+    return ops::rnn_forward(kind, act, ract, xw, u, or_null(brec), h0, or_null(c0),
+                            or_null(mask), or_null(rmask), reverse, zero_out);
   });
   m.def("rnn_backward", [](int kind, int act, int ract, const Tensor& u, const Tensor& H, const Tensor& C,
                            const Tensor& G, const Tensor& RH, std::optional<Tensor> mask, std::optional<Tensor> rmask,
                            bool reverse, bool zero_out, const Tensor& dpacked) {
-    return ops::rnn_backward(kind, act, ract, u, H, C, G, RH, mask ? &*mask : nullptr, rmask ? &*rmask : nullptr,
+    return ops::rnn_backward(kind, act, ract, u, H, C, G, RH, or_null(mask), or_null(rmask),
                              reverse, zero_out, dpacked);
   });
 
