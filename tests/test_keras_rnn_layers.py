@@ -239,8 +239,8 @@ def test_errors():
         layers.GRU(0, name="g0")
     with pytest.raises(ValueError, match="dropout"):
         layers.SimpleRNN(3, dropout=1.5)
-    with pytest.raises(NotImplementedError, match="stateful"):
-        layers.LSTM(3, stateful=True)
+    with pytest.raises(ValueError, match="LSTM 'st'.*stateful.*batch size must be static"):
+        keras.Sequential([keras.Input((4, 3)), layers.LSTM(3, stateful=True, name="st")])
     with pytest.raises(ValueError, match="merge_mode"):
         layers.Bidirectional(layers.LSTM(3), merge_mode="max")
     with pytest.raises(ValueError, match="initial state"):
