@@ -6,7 +6,9 @@ is one GEMM over all steps, and the time loop with its gradient is one native op
 (ktensor.ops.rnn.recurrence). Any other cell, or other activations, step through `cell.call`
 with ktensor ops. Masks (a bool (batch, time) `mask`) follow Keras: a masked sample keeps its
 state and repeats its previous output (zeros with zero_output_for_mask). Dropout masks are drawn
-once per sequence, in training only.
+once per sequence, in training only; with recurrent_dropout, LSTM and GRU draw one input and one
+recurrent mask per gate (Keras 3.8+, implementation 1), which the native loop cannot take, so
+those training calls step through `cell.call`.
 
 stateful=True (Keras 3): the batch size is fixed at build time (from the input's batch dimension),
 the layer keeps its last states in `states`, non-trainable variables outside `weights` (so weights
@@ -106,10 +108,32 @@ class DropoutCell(Layer):
         return kt.random.bernoulli(shape, keep, dtype=like.dtype, seed=seed, device=like.device) * (1.0 / keep)
 
     def _new_masks(self, batch, features, like, training):
-        dp = self._draw((batch, features), self.dropout, like) if training and 0 < self.dropout < 1 else None
-        rdp = self._draw((batch, self.units), self.recurrent_dropout, like) if training and \
-            0 < self.recurrent_dropout < 1 else None
-        return dp, rdp
+        """(input mask, recurrent mask), each None, one tensor, or (with per-gate masks) a list of one
+        tensor per gate."""
+        if not training:
+            return None, None
+        count = self._gates if self._per_gate_masks and 0 < self.recurrent_dropout < 1 else 1
+
+        def draw(shape, rate):
+            if not 0 < rate < 1:
+                return None
+            masks = [self._draw(shape, rate, like) for _ in range(count)]
+            return masks if count > 1 else masks[0]
+
+        return draw((batch, features), self.dropout), draw((batch, self.units), self.recurrent_dropout)
+
+    # Keras 3 (since 3.8): with recurrent dropout, LSTM and GRU cells draw their masks per gate
+    # (implementation 1), for the input as well as for h_prev; the native loop takes one mask.
+    _per_gate_masks = False
+
+    def _gate_matmul(self, v, weight, gates):
+        """v @ weight[:, those gates' columns]; v a tensor, or a list of per-gate (masked) tensors."""
+        u = self.units
+        if not isinstance(v, list):
+            if list(gates) == list(range(weight.shape[1] // u)):
+                return kt.matmul(v, weight)
+            return kt.matmul(v, weight[:, gates[0] * u:(gates[-1] + 1) * u])
+        return kt.concat([kt.matmul(v[g], weight[:, g * u:(g + 1) * u]) for g in gates], axis=1)
 
     # -- the native whole-sequence path --
     def _activation_names(self):
@@ -169,9 +193,13 @@ class DropoutCell(Layer):
         if masks is None:
             masks = self._new_masks(inputs.shape[0], inputs.shape[-1], inputs, training)
         dp, rdp = masks
-        x = inputs * dp if dp is not None else inputs
-        hd = states[0] * rdp if rdp is not None else states[0]
-        return x, hd, states
+
+        def apply(v, m):
+            if m is None:
+                return v
+            return [v * g for g in m] if isinstance(m, list) else v * m
+
+        return apply(inputs, dp), apply(states[0], rdp), states
 
 
 class RNN(Layer):
@@ -305,7 +333,7 @@ class RNN(Layer):
         cell = self.cell
         if isinstance(cell, DropoutCell):
             masks = cell._new_masks(x.shape[0], x.shape[2], x, training)
-            if cell._fusable():
+            if cell._fusable() and not any(isinstance(m, list) for m in masks):
                 outputs, states = cell._sequence(x, states, mask, self.go_backwards, self.zero_output_for_mask, masks)
             else:
                 cell._masks = masks
