@@ -239,8 +239,8 @@ def test_errors():
         layers.GRU(0, name="g0")
     with pytest.raises(ValueError, match="dropout"):
         layers.SimpleRNN(3, dropout=1.5)
-    with pytest.raises(NotImplementedError, match="stateful"):
-        layers.LSTM(3, stateful=True)
+    with pytest.raises(ValueError, match="LSTM 'st'.*stateful.*batch size must be static"):
+        keras.Sequential([keras.Input((4, 3)), layers.LSTM(3, stateful=True, name="st")])
     with pytest.raises(ValueError, match="merge_mode"):
         layers.Bidirectional(layers.LSTM(3), merge_mode="max")
     with pytest.raises(ValueError, match="initial state"):
@@ -294,3 +294,58 @@ def test_matches_real_keras():
     bi(x)
     bi.set_weights([f[f"bi_w{i}"] for i in range(6)])
     np.testing.assert_allclose(bi(x, mask=kt.constant(mask)).numpy(), f["bi_ym"], rtol=1e-4, atol=1e-5)
+
+
+def _sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def _per_gate_reference(kind, x, weights, dp, rm, units):
+    """numpy, Keras 3 implementation 1: every gate has its own input and recurrent dropout mask."""
+    W, U, b = (np.asarray(w, np.float64) for w in weights)
+    u, (B, T, _) = units, x.shape
+    h, c, outs = np.zeros((B, u)), np.zeros((B, u)), []
+    cols = lambda m, g: m[..., g * u:(g + 1) * u]  # noqa: E731
+    for t in range(T):
+        xg = [(x[:, t] * dp[g]) @ cols(W, g) for g in range(len(dp))]
+        if kind == "lstm":
+            z = [xg[g] + (h * rm[g]) @ cols(U, g) + cols(b, g) for g in range(4)]
+            c = _sigmoid(z[1]) * c + _sigmoid(z[0]) * np.tanh(z[2])
+            h = _sigmoid(z[3]) * np.tanh(c)
+        elif kind == "gru":
+            xg = [xg[g] + cols(b[0], g) for g in range(3)]
+            inner = [(h * rm[g]) @ cols(U, g) + cols(b[1], g) for g in range(3)]
+            z, r = _sigmoid(xg[0] + inner[0]), _sigmoid(xg[1] + inner[1])
+            h = z * h + (1 - z) * np.tanh(xg[2] + r * inner[2])
+        else:
+            xg = [xg[g] + cols(b, g) for g in range(3)]
+            z = _sigmoid(xg[0] + (h * rm[0]) @ cols(U, 0))
+            r = _sigmoid(xg[1] + (h * rm[1]) @ cols(U, 1))
+            h = z * h + (1 - z) * np.tanh(xg[2] + (r * h * rm[2]) @ cols(U, 2))
+        outs.append(h)
+    return np.stack(outs, 1)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "gru_reset_before"])
+def test_recurrent_dropout_draws_one_mask_per_gate_as_keras(kind):
+    # Keras 3 (>= 3.8, PRs keras-team/keras#20656 and #20663): recurrent_dropout > 0 switches LSTM and GRU
+    # cells to implementation 1, whose input and recurrent masks are drawn per gate.
+    make = {"lstm": lambda **k: layers.LSTM(5, **k), "gru": lambda **k: layers.GRU(5, **k),
+            "gru_reset_before": lambda **k: layers.GRU(5, reset_after=False, **k)}[kind]
+    layer = make(dropout=0.3, recurrent_dropout=0.4, seed=2, return_sequences=True)
+    x = rng(8).normal(size=(3, 6, 4)).astype("float32")
+    layer(x)
+    seen = []
+    draw = layer.cell._new_masks
+    layer.cell._new_masks = lambda *a, **k: seen.append(draw(*a, **k)) or seen[-1]
+    y = layer(x, training=True).numpy()
+    dp, rm = ([m.numpy() for m in ms] for ms in seen[0])
+    gates = 4 if kind == "lstm" else 3
+    assert len(dp) == len(rm) == gates
+    assert len({m.tobytes() for m in dp}) == gates and len({m.tobytes() for m in rm}) == gates
+    np.testing.assert_allclose(y, _per_gate_reference(kind, x, layer.get_weights(), dp, rm, 5), rtol=1e-4,
+                               atol=1e-5)
+    # Input dropout alone keeps one mask, shared by the gates (implementation 2, the fused loop).
+    only = make(dropout=0.3, seed=2)
+    only(x)
+    assert not isinstance(only.cell._new_masks(3, 4, kt.constant(x), True)[0], list)

@@ -1,7 +1,9 @@
 """Bidirectional: a recurrent layer run forwards and a copy run backwards over the same sequence,
 merged (concat by default; sum, mul, ave, or None for both outputs), as Keras 3 builds it: the
 forward copy is named forward_<name>, the backward copy backward_<name> with go_backwards=True
-(unless a backward_layer is given), and both emit zeros at masked steps when returning sequences."""
+(unless a backward_layer is given), and both emit zeros at masked steps when returning sequences.
+With stateful=True each direction keeps its own states across calls: the backward layer carries
+the state it ended with (at the start of the previous chunk) into the next chunk's last step."""
 import ktensor as kt
 
 from .layer import Layer
@@ -53,6 +55,21 @@ class Bidirectional(Layer):
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
         self.supports_masking = True
+
+    @property
+    def states(self):
+        """The forward layer's states, then the backward layer's (stateful, once built), else None."""
+        fw, bw = self.forward_layer.states, self.backward_layer.states
+        return tuple(fw) + tuple(bw) if fw and bw else None
+
+    def reset_state(self):
+        if not self.stateful:
+            raise AttributeError(f"Bidirectional '{self.name}': reset_state() needs a stateful layer (Keras: Layer "
+                                 "must be stateful.)")
+        self.forward_layer.reset_state()
+        self.backward_layer.reset_state()
+
+    reset_states = reset_state  # the Keras 2 name, kept by Keras 3 as an alias
 
     def build(self, sequences_shape, initial_state_shape=None):
         self.forward_layer._ensure_built(sequences_shape)

@@ -10,6 +10,7 @@ from .rnn import DropoutCell, FusedRNN
 class GRUCell(DropoutCell):
     _kind = "gru"
     _gates = 3
+    _per_gate_masks = True
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
@@ -43,21 +44,22 @@ class GRUCell(DropoutCell):
         x, hd, states = self._step_inputs(inputs, states, training)
         h, u = states[0], self.units
         ract, act = self.recurrent_activation, self.activation
-        mx = kt.matmul(x, self.kernel)
+        mx = self._gate_matmul(x, self.kernel, range(3))
         if self.bias is not None:
             mx = mx + self._input_bias()
         xz, xr, xh = kt.split(mx, 3, axis=1)
         if self.reset_after:
-            inner = kt.matmul(hd, self.recurrent_kernel)
+            inner = self._gate_matmul(hd, self.recurrent_kernel, range(3))
             if self.bias is not None:
                 inner = inner + self._recurrent_bias()
             iz, ir, ih = kt.split(inner, 3, axis=1)
             z, r = ract(xz + iz), ract(xr + ir)
             hh = act(xh + r * ih)
         else:
-            iz, ir = kt.split(kt.matmul(hd, self.recurrent_kernel[:, :2 * u]), 2, axis=1)
+            iz, ir = kt.split(self._gate_matmul(hd, self.recurrent_kernel, range(2)), 2, axis=1)
             z, r = ract(xz + iz), ract(xr + ir)
-            hh = act(xh + kt.matmul(r * hd, self.recurrent_kernel[:, 2 * u:]))
+            hdh = hd[2] if isinstance(hd, list) else hd
+            hh = act(xh + kt.matmul(r * hdh, self.recurrent_kernel[:, 2 * u:]))
         h = z * h + (1 - z) * hh
         return h, [h]
 

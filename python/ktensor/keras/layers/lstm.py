@@ -11,6 +11,7 @@ from .rnn import DropoutCell, FusedRNN
 class LSTMCell(DropoutCell):
     _kind = "lstm"
     _gates = 4
+    _per_gate_masks = True
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
@@ -39,7 +40,8 @@ class LSTMCell(DropoutCell):
 
     def call(self, inputs, states, training=False):
         x, hd, states = self._step_inputs(inputs, states, training)
-        z = kt.matmul(x, self.kernel) + kt.matmul(hd, self.recurrent_kernel)
+        gates = range(4)
+        z = self._gate_matmul(x, self.kernel, gates) + self._gate_matmul(hd, self.recurrent_kernel, gates)
         if self.bias is not None:
             z = z + self.bias
         i, f, c, o = kt.split(z, 4, axis=1)

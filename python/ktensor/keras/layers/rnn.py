@@ -6,7 +6,13 @@ is one GEMM over all steps, and the time loop with its gradient is one native op
 (ktensor.ops.rnn.recurrence). Any other cell, or other activations, step through `cell.call`
 with ktensor ops. Masks (a bool (batch, time) `mask`) follow Keras: a masked sample keeps its
 state and repeats its previous output (zeros with zero_output_for_mask). Dropout masks are drawn
-once per sequence, in training only.
+once per sequence, in training only; with recurrent_dropout, LSTM and GRU draw one input and one
+recurrent mask per gate (Keras 3.8+, implementation 1), which the native loop cannot take, so
+those training calls step through `cell.call`.
+
+stateful=True (Keras 3): the batch size is fixed at build time (from the input's batch dimension),
+the layer keeps its last states in `states`, non-trainable variables outside `weights` (so weights
+files do not hold them, as in Keras), and starts each call from them; `reset_state()` zeroes them.
 """
 import ktensor as kt
 from ktensor.ops.rnn import ACTIVATIONS, recurrence
@@ -102,10 +108,32 @@ class DropoutCell(Layer):
         return kt.random.bernoulli(shape, keep, dtype=like.dtype, seed=seed, device=like.device) * (1.0 / keep)
 
     def _new_masks(self, batch, features, like, training):
-        dp = self._draw((batch, features), self.dropout, like) if training and 0 < self.dropout < 1 else None
-        rdp = self._draw((batch, self.units), self.recurrent_dropout, like) if training and \
-            0 < self.recurrent_dropout < 1 else None
-        return dp, rdp
+        """(input mask, recurrent mask), each None, one tensor, or (with per-gate masks) a list of one
+        tensor per gate."""
+        if not training:
+            return None, None
+        count = self._gates if self._per_gate_masks and 0 < self.recurrent_dropout < 1 else 1
+
+        def draw(shape, rate):
+            if not 0 < rate < 1:
+                return None
+            masks = [self._draw(shape, rate, like) for _ in range(count)]
+            return masks if count > 1 else masks[0]
+
+        return draw((batch, features), self.dropout), draw((batch, self.units), self.recurrent_dropout)
+
+    # Keras 3 (since 3.8): with recurrent dropout, LSTM and GRU cells draw their masks per gate
+    # (implementation 1), for the input as well as for h_prev; the native loop takes one mask.
+    _per_gate_masks = False
+
+    def _gate_matmul(self, v, weight, gates):
+        """v @ weight[:, those gates' columns]; v a tensor, or a list of per-gate (masked) tensors."""
+        u = self.units
+        if not isinstance(v, list):
+            if list(gates) == list(range(weight.shape[1] // u)):
+                return kt.matmul(v, weight)
+            return kt.matmul(v, weight[:, gates[0] * u:(gates[-1] + 1) * u])
+        return kt.concat([kt.matmul(v[g], weight[:, g * u:(g + 1) * u]) for g in gates], axis=1)
 
     # -- the native whole-sequence path --
     def _activation_names(self):
@@ -165,9 +193,13 @@ class DropoutCell(Layer):
         if masks is None:
             masks = self._new_masks(inputs.shape[0], inputs.shape[-1], inputs, training)
         dp, rdp = masks
-        x = inputs * dp if dp is not None else inputs
-        hd = states[0] * rdp if rdp is not None else states[0]
-        return x, hd, states
+
+        def apply(v, m):
+            if m is None:
+                return v
+            return [v * g for g in m] if isinstance(m, list) else v * m
+
+        return apply(inputs, dp), apply(states[0], rdp), states
 
 
 class RNN(Layer):
@@ -182,13 +214,12 @@ class RNN(Layer):
         if not hasattr(cell, "call") or not hasattr(cell, "state_size"):
             raise ValueError(f"{type(self).__name__} '{self.name}': the cell must have a `call` method and a "
                              f"`state_size` attribute, got {cell!r}")
-        if stateful:
-            raise NotImplementedError(f"{type(self).__name__} '{self.name}': stateful=True is not supported yet")
         self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
+        self.states = None  # stateful: one variable per state, (batch, size), made at build time
         self.unroll = bool(unroll)  # the loop is native either way; accepted for compatibility
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
@@ -207,6 +238,28 @@ class RNN(Layer):
         shape = self._check_input_shape(sequences_shape)
         if isinstance(self.cell, Layer):
             self.cell._ensure_built((shape[0],) + shape[2:])
+        if self.stateful:
+            if self.states is not None:
+                self.reset_state()
+                return
+            if shape[0] is None:
+                raise ValueError(f"{type(self).__name__} '{self.name}': when using `stateful=True` in a RNN, the "
+                                 f"batch size must be static. Found dynamic batch size: sequence.shape={shape} "
+                                 "(give the input a batch size, e.g. keras.Input(batch_shape=(batch, time, "
+                                 "features)))")
+            # Plain attributes, not add_weight: Keras keeps them out of `weights` and weights files.
+            self.states = [kt.Variable(s, trainable=False, name="rnn_state", dtype=self.dtype)
+                           for s in self.get_initial_state(int(shape[0]))]
+            for v in self.states:
+                v.path = f"{self.name}/rnn_state"
+
+    def reset_state(self):
+        """Zeroes the states of a stateful layer (nothing to do for a layer that is not stateful)."""
+        if self.states is not None:
+            for v in self.states:
+                v.assign(kt.zeros_like(v))
+
+    reset_states = reset_state  # the Keras 2 name, kept by Keras 3 as an alias
 
     def _output_size(self):
         out = getattr(self.cell, "output_size", None)
@@ -245,7 +298,14 @@ class RNN(Layer):
         if T == 0:
             raise ValueError(f"{type(self).__name__} '{self.name}' needs at least one time step, got input shape "
                              f"{tuple(x.shape)}")
-        if initial_state is None:
+        if self.stateful and self.states is not None and B != self.states[0].shape[0]:
+            raise ValueError(f"{type(self).__name__} '{self.name}': if an RNN is stateful, the batch size of the "
+                             "input sequences must be the same as the batch size of the initial state. Expected "
+                             f"batch size: {self.states[0].shape[0]}, received batch size: {B} (input shape "
+                             f"{tuple(x.shape)})")
+        if initial_state is None and self.stateful and self.states is not None:
+            states = [kt.identity(v) for v in self.states]  # copies: later assigns must not change this call
+        elif initial_state is None:
             states = self.get_initial_state(B)
         else:
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
@@ -273,7 +333,7 @@ class RNN(Layer):
         cell = self.cell
         if isinstance(cell, DropoutCell):
             masks = cell._new_masks(x.shape[0], x.shape[2], x, training)
-            if cell._fusable():
+            if cell._fusable() and not any(isinstance(m, list) for m in masks):
                 outputs, states = cell._sequence(x, states, mask, self.go_backwards, self.zero_output_for_mask, masks)
             else:
                 cell._masks = masks
@@ -283,6 +343,9 @@ class RNN(Layer):
                     cell._masks = None
         else:
             outputs, states = self._step_loop(x, states, mask, training)
+        if self.stateful and self.states is not None:
+            for v, s in zip(self.states, states):
+                v.assign(s)  # a copy of the values: no autograd history crosses calls
         output = outputs if self.return_sequences else outputs[:, -1]
         if self.return_state:
             return (output,) + tuple(states)

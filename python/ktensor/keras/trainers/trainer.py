@@ -47,6 +47,20 @@ def _first(data):
     return data
 
 
+def _stateful_layers(layer):
+    """The stateful recurrent layers inside a model or layer (each once, outermost first)."""
+    out, todo, seen = [], [layer], set()
+    while todo:
+        layer = todo.pop(0)
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        if getattr(layer, "stateful", False) is True and callable(getattr(layer, "reset_state", None)):
+            out.append(layer)
+        todo.extend(layer.__dict__.get("_layers", ()))
+    return out
+
+
 def _validation_epochs(validation_freq):
     """validation_freq as a test `epoch -> bool` (epoch counted from 0): an int N (every N-th) or a list."""
     if isinstance(validation_freq, (int, np.integer)) and not isinstance(validation_freq, bool):
@@ -298,12 +312,18 @@ class Trainer:
     def _device(self):
         return self.model._device if self.model.built and self.model._device else kt.config.default_device()
 
-    def _ensure_built(self, x, device):
-        """Builds an unbuilt model on its first sample (weights are created as in the first step)."""
+    def _ensure_built(self, x, device, batch_size=None):
+        """Builds an unbuilt model on its first sample (weights are created as in the first step). A model
+        with stateful layers is built on its first batch instead, as their states take the batch size,
+        and the build call leaves the states at zero."""
         if not self.model.built:
+            stateful = _stateful_layers(self.model)
+            n = (batch_size or len(_first(x))) if stateful else 1
             with kt.device(device):
-                first = data_adapter.map_nest(lambda a: a[:1], x)
+                first = data_adapter.map_nest(lambda a: a[:n], x)
                 self.model(data_adapter.to_device(first, device), training=False)
+            for layer in stateful:
+                layer.reset_state()
 
     def _prepare(self, x, y, sample_weight, require_y=True):
         x = data_adapter.standardize(x, "x")
@@ -347,7 +367,7 @@ class Trainer:
 
     def _data(self, x, y, sample_weight, batch_size, device):
         if x is not None:
-            self._ensure_built(x, device)
+            self._ensure_built(x, device, batch_size)
             y = self._check_labels(x, y)
         return data_adapter.ArrayData((x, y, sample_weight), batch_size, device)
 
