@@ -32,25 +32,33 @@ def reference(kind, xw, U, h0, c0=None, brec=None, mask=None, rmask=None, activa
     h, c = h0.copy(), None if c0 is None else c0.copy()
     y_prev = np.zeros((B, u))
     outs = []
+    per_gate = rmask is not None and rmask.ndim == 3  # (gates, B, u): gate k's columns see h * rmask[k]
+
+    def hu(h, cols):  # (h * mask) @ U[:, cols], per gate when the masks are
+        if not per_gate:
+            return (h * rmask if rmask is not None else h) @ U[:, cols]
+        ks = range(cols.start // u, cols.stop // u)
+        return np.concatenate([(h * rmask[k]) @ U[:, k * u:(k + 1) * u] for k in ks], axis=1)
+
     for t in (reversed(range(T)) if go_backwards else range(T)):
         x = xw[t]
-        hd = h * rmask if rmask is not None else h
+        hd = h * (rmask[-1] if per_gate else rmask) if rmask is not None else h
         c_new = None
         if kind == "simple_rnn":
-            cand = act(x + hd @ U)
+            cand = act(x + hu(h, slice(0, u)))
         elif kind == "lstm":
-            z = x + hd @ U
+            z = x + hu(h, slice(0, 4 * u))
             i, f, cc, o = (z[:, k * u:(k + 1) * u] for k in range(4))
             c_new = ract(f) * c + ract(i) * act(cc)
             cand = ract(o) * act(c_new)
         elif kind == "gru":  # reset_after: r multiplies (h @ U_h + b_rh)
-            inner = hd @ U + (brec if brec is not None else 0)
+            inner = hu(h, slice(0, 3 * u)) + (brec if brec is not None else 0)
             z = ract(x[:, :u] + inner[:, :u])
             r = ract(x[:, u:2 * u] + inner[:, u:2 * u])
             hh = act(x[:, 2 * u:] + r * inner[:, 2 * u:])
             cand = z * h + (1 - z) * hh
         else:  # reset_before: r multiplies h before its product with U_h
-            inner = hd @ U[:, :2 * u]
+            inner = hu(h, slice(0, 2 * u))
             z = ract(x[:, :u] + inner[:, :u])
             r = ract(x[:, u:2 * u] + inner[:, u:])
             hh = act(x[:, 2 * u:] + (r * hd) @ U[:, 2 * u:])
@@ -174,6 +182,40 @@ def test_gradients_masked_with_dropout(kind, zero_out):
     gradcheck(fn, inputs, "cpu")
 
 
+def per_gate_mask(kind, B, u, seed):
+    return (rng(seed).random((GATES[kind], B, u)) > 0.3) / 0.7
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("backwards", [False, True])
+def test_per_gate_recurrent_masks_forward(kind, backwards):
+    T, B, u = 6, 3, 5
+    xw, U, h0, c0, brec = make(kind, T, B, u, seed=31)
+    mask = rng(4).random((B, T)) > 0.3
+    rmask = per_gate_mask(kind, B, u, seed=5)
+    got = run(kind, kt.constant(xw), kt.constant(U), kt.constant(h0), None if c0 is None else kt.constant(c0),
+              None if brec is None else kt.constant(brec), mask=kt.constant(mask), recurrent_mask=kt.constant(rmask),
+              go_backwards=backwards)
+    y, st = reference(kind, xw, U, h0, c0, brec, mask=mask, rmask=rmask, go_backwards=backwards)
+    for g, e in zip(got, [y] + st):
+        np.testing.assert_allclose(g.numpy(), e, rtol=1e-10, atol=1e-12)
+    # One mask repeated for every gate is the shared mask.
+    shared = run(kind, kt.constant(xw), kt.constant(U), kt.constant(h0), None if c0 is None else kt.constant(c0),
+                 None if brec is None else kt.constant(brec), recurrent_mask=kt.constant(np.stack([rmask[0]] *
+                                                                                            GATES[kind])))
+    want, wst = reference(kind, xw, U, h0, c0, brec, rmask=rmask[0])
+    np.testing.assert_allclose(shared[0].numpy(), want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_gradients_per_gate_recurrent_masks(kind):
+    T, B, u = GRAD_SHAPES[kind]
+    mask = np.ones((B, T), bool)
+    mask[0, 1] = False
+    fn, inputs = _grad_case(kind, T, B, u, mask, per_gate_mask(kind, B, u, seed=3), False, False, seed=13)
+    gradcheck(fn, inputs, "cpu")
+
+
 def test_errors_name_the_problem():
     xw, U, h0, c0, _ = make("lstm", 2, 3, 5)
     with pytest.raises(ValueError, match="initial state"):
@@ -187,16 +229,21 @@ def test_errors_name_the_problem():
         run("lstm", kt.constant(xw), kt.constant(U), kt.constant(h0), kt.constant(c0), activation="gelu")
     with pytest.raises(ValueError, match="initial state"):
         recurrence("lstm", kt.constant(xw), kt.constant(U), [kt.constant(h0)])
+    with pytest.raises(ValueError, match=r"per-gate recurrent dropout mask must have shape \(4, 3, 5\)"):
+        run("lstm", kt.constant(xw), kt.constant(U), kt.constant(h0), kt.constant(c0),
+            recurrent_mask=kt.constant(np.ones((3, 3, 5))))
 
 
 @cuda_only
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("masked", [False, True, "per_gate"])
 def test_cuda_parity(kind, masked):
     T, B, u = 7, 3, 5
     xw, U, h0, c0, brec = make(kind, T, B, u, seed=21, dtype=np.float32)
     mask = rng(1).random((B, T)) > 0.3 if masked else None
     rmask = ((rng(2).random((B, u)) > 0.3) / 0.7).astype("float32") if masked else None
+    if masked == "per_gate":
+        rmask = per_gate_mask(kind, B, u, seed=2).astype("float32")
     inputs = [xw, U, h0] + ([c0] if c0 is not None else []) + ([brec] if brec is not None else [])
 
     def fn(xw, U, h0, *rest):

@@ -4,7 +4,10 @@
 // buffer and one fused cell kernel applies the nonlinearities and the state update (rnn_cell.h);
 // backward, per step, one fused kernel gives the gate gradients and one GEMM sends them through
 // U, and dU is one GEMM over all steps at the end. The loop stays in native code: no per-step
-// host round trip, no allocation inside it.
+// host round trip. Recurrent dropout takes one (batch, u) mask shared by the gates, or one per
+// gate (g, batch, u) as Keras 3's implementation 1: then the GEMMs run per gate on h * mask_g
+// and the op applies the masks itself (the cell kernels see no mask, except GRU reset_before's
+// r * h * mask_h).
 #include "error.h"
 #include "ops/device_call.h"
 #include "ops/ops.h"
@@ -36,6 +39,12 @@ Tensor prep(const Tensor& t, DType dt, Device dev, const Shape& shape, const cha
 Tensor prep_mask(const Tensor& m, Device dev, int64_t B, int64_t T, int kind) {
   Tensor mk = prep(m, m.dtype, dev, {B, T}, "mask", kind);
   return mk.dtype == DType::Bool ? mk : binary(BinaryOp::Ne, mk, full({}, mk.dtype, dev, 0.0));
+}
+
+// The recurrent dropout mask: (B, u) shared by the gates, or (g, B, u) one per gate.
+Tensor prep_rmask(const Tensor& m, DType dt, Device dev, int64_t g, int64_t B, int64_t u, int kind) {
+  if (m.ndim() == 3) return prep(m, dt, dev, {g, B, u}, "per-gate recurrent dropout mask", kind);
+  return prep(m, dt, dev, {B, u}, "recurrent dropout mask", kind);
 }
 
 void step_gemm(const Tensor& like, bool tb, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
@@ -80,7 +89,8 @@ std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw_in
            " recurrence: the carry state c is given exactly for LSTM");
   if (c0_in) c0 = prep(*c0_in, dt, dev, {B, u}, "initial state c", kind);
   if (mask_in) mask = prep_mask(*mask_in, dev, B, T, kind);
-  if (rmask_in) rmask = prep(*rmask_in, dt, dev, {B, u}, "recurrent dropout mask", kind);
+  const bool per_gate = rmask_in && rmask_in->ndim() == 3;
+  if (rmask_in) rmask = prep_rmask(*rmask_in, dt, dev, g, B, u, kind);
 
   const int64_t ns = kind == kRnnLstm ? 2 : 1, ldy = (T + ns) * u;
   // packed: the outputs (batch, time, u) in processing order, then the final states.
@@ -89,7 +99,10 @@ std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw_in
   Tensor C = kind == kRnnLstm ? Tensor::empty({T + 1, B, u}, dt, dev) : Tensor::empty({0}, dt, dev);
   Tensor G = Tensor::empty({T, B, d.gs}, dt, dev);
   Tensor RH = kind == kRnnGruBefore ? Tensor::empty({T, B, u}, dt, dev) : Tensor::empty({0}, dt, dev);
-  Tensor hd = rmask_in ? binary(BinaryOp::Mul, h0, rmask).contiguous() : Tensor();
+  // The next step's GEMM input h * rmask, written by the cell kernel (per gate: only GRU
+  // reset_before's kernel writes it, with the h gate's mask, and nothing reads it).
+  Tensor hd = !rmask_in ? Tensor() : per_gate ? Tensor::empty({B, u}, dt, dev)
+                                              : binary(BinaryOp::Mul, h0, rmask).contiguous();
   const int64_t first = reverse ? T : 0, last = reverse ? 0 : T;
   {
     Tensor h_first = rows(H, first, 1).view({B, u});
@@ -105,8 +118,8 @@ std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw_in
   st.brec = brec_in ? brec.data() : nullptr;
   st.ldy = ldy;
   st.ldm = T;
-  st.rmask = rmask_in ? rmask.data() : nullptr;
-  st.hd = rmask_in ? hd.data() : nullptr;
+  st.rmask = !rmask_in ? nullptr : !per_gate ? rmask.data() : kind == kRnnGruBefore ? d.at(rmask, 2 * bu) : nullptr;
+  st.hd = st.rmask ? hd.data() : nullptr;
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t, tn = reverse ? t : t + 1;
     st.xw = d.at(xw, t * B * d.gw);
@@ -117,13 +130,20 @@ std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw_in
     st.y = d.at(packed, s * u);
     st.y_prev = s ? d.at(packed, (s - 1) * u) : nullptr;
     st.mask = mask_in ? mask.data_as<uint8_t>() + t : nullptr;
-    const void* gin = rmask_in ? hd.data() : st.h_prev;
+    // (h * rmask) @ U[:, :n] into the step's gates: one GEMM, or one per gate on its own mask.
+    auto h_gemm = [&](int64_t n) {
+      if (!per_gate) return step_gemm(G, false, B, n, u, rmask_in ? hd.data() : st.h_prev, u, U.data(), d.gw,
+                                      st.gates, d.gs);
+      Tensor hg = binary(BinaryOp::Mul, rows(H, tp, 1), rmask);
+      for (int64_t k = 0; k < n / u; ++k)
+        step_gemm(G, false, B, u, u, d.at(hg, k * bu), u, d.at(U, k * u), d.gw, (char*)st.gates + k * u * d.es, d.gs);
+    };
     if (kind != kRnnGruBefore) {
-      step_gemm(G, false, B, d.gw, u, gin, u, U.data(), d.gw, st.gates, d.gs);
+      h_gemm(d.gw);
       KT_CALL(dev, rnn_cell, dt, false, st);
     } else {
       st.rh = d.at(RH, t * bu);
-      step_gemm(G, false, B, 2 * u, u, gin, u, U.data(), d.gw, st.gates, d.gs);
+      h_gemm(2 * u);
       st.phase = 0;
       KT_CALL(dev, rnn_cell, dt, false, st);
       step_gemm(G, false, B, u, u, st.rh, u, d.at(U, 2 * u), d.gw, d.at(G, t * B * d.gs + 2 * u), d.gs);
@@ -155,7 +175,8 @@ std::vector<Tensor> rnn_backward(int kind, int act, int ract, const Tensor& u_in
   Tensor dpacked = prep(dpacked_in, dt, dev, {B, T + ns, u}, "output gradient", kind);
   Tensor mask, rmask;
   if (mask_in) mask = prep_mask(*mask_in, dev, B, T, kind);
-  if (rmask_in) rmask = prep(*rmask_in, dt, dev, {B, u}, "recurrent dropout mask", kind);
+  const bool per_gate = rmask_in && rmask_in->ndim() == 3;
+  if (rmask_in) rmask = prep_rmask(*rmask_in, dt, dev, g, B, u, kind);
 
   Tensor dxw = Tensor::empty({T, B, d.gw}, dt, dev);
   Tensor drec = kind == kRnnGruAfter ? Tensor::empty({T, B, d.gw}, dt, dev) : dxw;
@@ -165,11 +186,15 @@ std::vector<Tensor> rnn_backward(int kind, int act, int ract, const Tensor& u_in
   Tensor gy = full({B, u}, dt, dev, 0.0);
   Tensor rec1 = Tensor::empty({B, u}, dt, dev);
   Tensor rec2 = kind == kRnnGruBefore ? Tensor::empty({B, u}, dt, dev) : Tensor();
+  // Per gate: recg holds each gate's share of the gradient of h_prev, sum_k recg[k] * mask_k
+  // (`through`) is what the step before adds to its dh; the kernels then see no mask.
+  Tensor recg = per_gate ? Tensor::empty({g, B, u}, dt, dev) : Tensor(), through;
+  if (per_gate && kind == kRnnGruBefore) rec2 = rows(recg, 2, 1).view({B, u});
   RnnStep st;
   st.kind = kind, st.act = act, st.ract = ract, st.zero_out = zero_out, st.batch = B, st.units = u;
   st.ldm = T;
   st.lddy = ldy;
-  st.rmask = rmask_in ? rmask.data() : nullptr;
+  st.rmask = rmask_in && !per_gate ? rmask.data() : nullptr;
   st.dh = dh.data();
   st.gy = gy.data();
   st.dc = kind == kRnnLstm ? dc.data() : nullptr;
@@ -184,38 +209,53 @@ std::vector<Tensor> rnn_backward(int kind, int act, int ract, const Tensor& u_in
     st.dxw = d.at(dxw, t * B * d.gw);
     st.drec = kind == kRnnGruAfter ? d.at(drec, t * B * d.gw) : nullptr;
     const bool later = s < T - 1;  // a processed step after this one sent gradient through its GEMMs
-    st.rec1 = later ? rec1.data() : nullptr;
-    st.rec2 = later && kind == kRnnGruBefore ? rec2.data() : nullptr;
+    st.rec1 = !later ? nullptr : per_gate ? through.data() : rec1.data();
+    st.rec2 = later && kind == kRnnGruBefore && !per_gate ? rec2.data() : nullptr;
+    // d(gates) @ U[:, :n]^T: into rec1, or per gate into recg.
+    auto back_gemm = [&](const void* dgates, int64_t n) {
+      if (!per_gate) return step_gemm(G, true, B, u, n, dgates, d.gw, U.data(), d.gw, rec1.data(), u);
+      for (int64_t k = 0; k < n / u; ++k)
+        step_gemm(G, true, B, u, u, (const char*)dgates + k * u * d.es, d.gw, d.at(U, k * u), d.gw,
+                  d.at(recg, k * bu), u);
+    };
     if (kind != kRnnGruBefore) {
       KT_CALL(dev, rnn_cell, dt, true, st);
-      step_gemm(G, true, B, u, d.gw, d.at(drec, t * B * d.gw), d.gw, U.data(), d.gw, rec1.data(), u);
+      back_gemm(d.at(drec, t * B * d.gw), d.gw);
     } else {
       st.phase = 1;
       KT_CALL(dev, rnn_cell, dt, true, st);
       step_gemm(G, true, B, u, u, (char*)st.dxw + 2 * u * d.es, d.gw, d.at(U, 2 * u), d.gw, rec2.data(), u);
       st.phase = 0;
       st.rec2 = rec2.data();
+      if (per_gate) st.rmask = d.at(rmask, 2 * bu);  // d(r * h * mask_h) needs the h gate's mask
       KT_CALL(dev, rnn_cell, dt, true, st);
-      step_gemm(G, true, B, u, 2 * u, st.dxw, d.gw, U.data(), d.gw, rec1.data(), u);
+      st.rmask = rmask_in && !per_gate ? rmask.data() : nullptr;
+      back_gemm(st.dxw, 2 * u);
     }
+    if (per_gate) through = reduce(ReduceOp::Sum, binary(BinaryOp::Mul, recg, rmask), {0}, false);
   }
   // The gradient of h0: direct, plus through the first step's GEMMs.
-  Tensor through = kind == kRnnGruBefore ? binary(BinaryOp::Add, rec1, rec2) : rec1;
-  if (rmask_in) through = binary(BinaryOp::Mul, through, rmask);
+  if (!per_gate) {
+    through = kind == kRnnGruBefore ? binary(BinaryOp::Add, rec1, rec2) : rec1;
+    if (rmask_in) through = binary(BinaryOp::Mul, through, rmask);
+  }
   Tensor dh0 = binary(BinaryOp::Add, dh, through);
-  // dU = sum over steps of (GEMM input)^T @ (gate gradient), one GEMM over all steps.
-  Tensor hin = rows(H, reverse ? 1 : 0, T);
-  if (rmask_in) hin = binary(BinaryOp::Mul, hin, rmask);
-  hin = hin.contiguous();
+  // dU = sum over steps of (GEMM input)^T @ (gate gradient): one GEMM over all steps (per gate
+  // with its own mask: one per gate).
   Tensor du = Tensor::empty({u, d.gw}, dt, dev);
-  const int64_t TB = T * B;
-  if (kind != kRnnGruBefore) {
-    KT_CALL(dev, gemm, dt, true, false, u, d.gw, TB, hin.data(), u, 0, drec.data(), d.gw, 0, du.data(), d.gw, 0, 1);
-  } else {
-    KT_CALL(dev, gemm, dt, true, false, u, 2 * u, TB, hin.data(), u, 0, dxw.data(), d.gw, 0, du.data(), d.gw, 0, 1);
-    KT_CALL(dev, gemm, dt, true, false, u, u, TB, RH.data(), u, 0, d.at(dxw, 2 * u), d.gw, 0, d.at(du, 2 * u), d.gw,
+  const int64_t TB = T * B, n_h = kind == kRnnGruBefore ? 2 * u : d.gw;
+  const Tensor& dg = kind == kRnnGruBefore ? dxw : drec;
+  Tensor hs = rows(H, reverse ? 1 : 0, T);
+  for (int64_t k = 0; k < (per_gate ? n_h / u : 1); ++k) {
+    Tensor hin = !rmask_in ? hs : binary(BinaryOp::Mul, hs, per_gate ? rows(rmask, k, 1) : rmask);
+    hin = hin.contiguous();
+    const int64_t n = per_gate ? u : n_h;
+    KT_CALL(dev, gemm, dt, true, false, u, n, TB, hin.data(), u, 0, d.at(dg, k * u), d.gw, 0, d.at(du, k * u), d.gw,
             0, 1);
   }
+  if (kind == kRnnGruBefore)
+    KT_CALL(dev, gemm, dt, true, false, u, u, TB, RH.data(), u, 0, d.at(dxw, 2 * u), d.gw, 0, d.at(du, 2 * u), d.gw,
+            0, 1);
   Tensor dbrec = kind == kRnnGruAfter ? reduce(ReduceOp::Sum, drec, {0, 1}, false) : Tensor::empty({0}, dt, dev);
   return {dxw, du, dbrec, dh0, kind == kRnnLstm ? dc : Tensor::empty({0}, dt, dev)};
 }

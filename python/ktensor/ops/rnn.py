@@ -29,7 +29,8 @@ def recurrence(kind, xw, recurrent_kernel, initial_state, recurrent_bias=None, m
     initial_state: [h] or, for LSTM, [h, c], each (batch, units).
     mask: optional bool (batch, time); a masked sample keeps its state and repeats its previous
     output (zeros when zero_output_for_mask). recurrent_mask: optional (batch, units) multiplier of
-    h before every h @ U (recurrent dropout).
+    h before every h @ U (recurrent dropout), or (gates, batch, units), one per gate: gate k's
+    columns of U see h * recurrent_mask[k] (Keras 3's implementation 1).
     Returns (outputs, states): outputs (batch, time, units) in processing order (reversed input
     order when go_backwards, as Keras returns it), states the final [h] or [h, c].
     """

@@ -7,8 +7,7 @@ is one GEMM over all steps, and the time loop with its gradient is one native op
 with ktensor ops. Masks (a bool (batch, time) `mask`) follow Keras: a masked sample keeps its
 state and repeats its previous output (zeros with zero_output_for_mask). Dropout masks are drawn
 once per sequence, in training only; with recurrent_dropout, LSTM and GRU draw one input and one
-recurrent mask per gate (Keras 3.8+, implementation 1), which the native loop cannot take, so
-those training calls step through `cell.call`.
+recurrent mask per gate (Keras 3.8+, implementation 1).
 
 stateful=True (Keras 3): the batch size is fixed at build time (from the input's batch dimension),
 the layer keeps its last states in `states`, non-trainable variables outside `weights` (so weights
@@ -123,7 +122,7 @@ class DropoutCell(Layer):
         return draw((batch, features), self.dropout), draw((batch, self.units), self.recurrent_dropout)
 
     # Keras 3 (since 3.8): with recurrent dropout, LSTM and GRU cells draw their masks per gate
-    # (implementation 1), for the input as well as for h_prev; the native loop takes one mask.
+    # (implementation 1), for the input as well as for h_prev.
     _per_gate_masks = False
 
     def _gate_matmul(self, v, weight, gates):
@@ -153,9 +152,12 @@ class DropoutCell(Layer):
         B, T, F = x.shape
         dp, rdp = masks
         xt = kt.transpose(x, [1, 0, 2])  # time major: each step's rows are contiguous
-        if dp is not None:
-            xt = xt * dp
-        xw = kt.matmul(kt.reshape(xt, (T * B, F)), self.kernel)
+        if isinstance(dp, list):  # per gate: each gate's columns see the input through its own mask
+            xw = self._gate_matmul([kt.reshape(xt * m, (T * B, F)) for m in dp], self.kernel, range(len(dp)))
+        else:
+            xw = kt.matmul(kt.reshape(xt * dp if dp is not None else xt, (T * B, F)), self.kernel)
+        if isinstance(rdp, list):
+            rdp = kt.stack(rdp)  # (gates, batch, units)
         bias = self._input_bias()
         if bias is not None:
             xw = xw + bias
@@ -333,7 +335,7 @@ class RNN(Layer):
         cell = self.cell
         if isinstance(cell, DropoutCell):
             masks = cell._new_masks(x.shape[0], x.shape[2], x, training)
-            if cell._fusable() and not any(isinstance(m, list) for m in masks):
+            if cell._fusable():
                 outputs, states = cell._sequence(x, states, mask, self.go_backwards, self.zero_output_for_mask, masks)
             else:
                 cell._masks = masks
