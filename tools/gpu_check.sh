@@ -11,7 +11,9 @@
 # A failed phase does not stop the run; phases that need the build are skipped without it.
 # Ends with one line per phase (also in $OUT/summary.txt).
 # Knobs: OUT, KT_BUDGET_S (whole run, default 450 s), KT_JOBS (default: all cores),
-#        KT_PHASES (default "setup build info cuda bench rest"; e.g. "build info cuda").
+#        KT_PHASES (default "setup build info cuda bench rest"; e.g. "build info cuda"),
+#        KT_DIR / KT_SITE (install folders, default /tmp/kt and /tmp/kt_site), KT_TAIL (log lines shown).
+# On the device: run(command="bash tools/gpu_check.sh", carry=[".whl"], timeout_s=540).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 OUT="${OUT:-/tmp/kt_out}"
@@ -19,8 +21,8 @@ mkdir -p "$OUT"
 BUDGET="${KT_BUDGET_S:-450}"
 PHASES="${KT_PHASES:-setup build info cuda bench rest}"
 JOBS="${KT_JOBS:-$(nproc)}"
-SITE=/tmp/kt_site  # the carried wheels
-KT=/tmp/kt         # the ktensor build
+SITE="${KT_SITE:-/tmp/kt_site}"  # the carried wheels
+KT="${KT_DIR:-/tmp/kt}"          # the ktensor build
 T0=$(date +%s)
 export SITE KT JOBS  # read by the phase functions, which run in child shells under `timeout`
 export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1  # never wait on an unreachable registry
