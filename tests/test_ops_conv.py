@@ -334,6 +334,6 @@ def test_conv_cuda_parity_more(case):
     elif case == "pointwise":
         parity(lambda a, k: nn.conv2d(a, k, 1, "VALID"), [data((2, 7, 5, 6), 48, f32), data((1, 1, 6, 9), 49, f32)],
                rtol=1e-4, atol=1e-4)
-    else:
+    else:  # the kernel gradient sums 86528 float32 terms of size ~1: the CPU alone is 2.8e-4 off
         parity(lambda a, k: nn.conv2d(a, k, 1, "VALID"),
-               [data((128, 28, 28, 1), 50, f32), data((3, 3, 1, 32), 51, f32)], rtol=1e-4, atol=1e-4)
+               [data((128, 28, 28, 1), 50, f32), data((3, 3, 1, 32), 51, f32)], rtol=1e-4, atol=1e-3)

@@ -214,7 +214,10 @@ def test_cuda_parity(kind, masked):
             rm = kt.constant(rmask) if rmask is not None else None
         return run(kind, xw, U, h0, c0, brec, mask=m, recurrent_mask=rm, go_backwards=masked)
 
-    parity(fn, inputs, rtol=1e-5, atol=1e-6)
+    # float32 on both devices: the CPU's own float32 error (against float64) reaches 4x the old
+    # rtol=1e-5, atol=1e-6 in dU of SimpleRNN (cancellation in x + h @ U); exactness is checked
+    # in float64 by the device tests above
+    parity(fn, inputs, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("u", [13, 37])
