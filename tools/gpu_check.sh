@@ -5,11 +5,13 @@
 #   setup   the carried scipy-openblas32 wheel (.whl/, made by tools/fetch_gpu_wheels.sh)
 #   build   ktensor with CUDA for sm_90 only, parallel
 #   info    ktensor.config.info(): is CUDA compiled in, is a device visible
-#   cuda    the cuda-marked tests (CPU/CUDA parity, every op on the cuda device)
+#   cuda    the cuda-marked tests (CPU/CUDA parity, every op on the cuda device); pytest-timeout,
+#           where installed (it is on the GPU machine), stops a hung test after 120 s
 #   bench   the GPU benchmarks against torch (bench/run.py --quick --only gpu)
 #   rest    the rest of the suite, with whatever time is left
 # A failed phase does not stop the run; phases that need the build are skipped without it.
-# Ends with one line per phase (also in $OUT/summary.txt).
+# Ends with one line per phase (also in $OUT/summary.txt). $OUT gets 8 files, the most the device
+# tool brings back: keep it so.
 # Knobs: OUT, KT_BUDGET_S (whole run, default 450 s), KT_JOBS (default: all cores),
 #        KT_PHASES (default "setup build info cuda bench rest"; e.g. "build info cuda"),
 #        KT_DIR / KT_SITE (install folders, default /tmp/kt and /tmp/kt_site), KT_TAIL (log lines shown).
@@ -26,6 +28,7 @@ KT="${KT_DIR:-/tmp/kt}"          # the ktensor build
 T0=$(date +%s)
 export SITE KT JOBS  # read by the phase functions, which run in child shells under `timeout`
 export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1  # never wait on an unreachable registry
+export PYTHONUNBUFFERED=1  # a phase killed at its limit still leaves its whole output in the log
 if ! command -v nvcc > /dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then export PATH="$PATH:/usr/local/cuda/bin"; fi
 export PYTHONPATH="$KT:$SITE${PYTHONPATH:+:$PYTHONPATH}"
 SUMMARY=()
@@ -98,14 +101,14 @@ fi
 if needs_build info; then phase info 60 bash -c "$(declare -f info); info"; fi
 if needs_build cuda; then
   phase cuda "$(( $(left) < 240 ? $(left) : 240 ))" \
-    python3 -m pytest tests -m cuda -q -p no:cacheprovider -rfE --durations=10
+    python3 -m pytest tests -m cuda -q -p no:cacheprovider -rfE --durations=10 -o timeout=120
 fi
 if needs_build bench; then
   phase bench "$(( $(left) < 200 ? $(left) : 200 ))" \
     python3 bench/run.py --quick --only gpu --json "$OUT/bench_gpu.json"
 fi
 if needs_build rest; then
-  phase rest "$(left)" python3 -m pytest tests -m "not cuda" -q -p no:cacheprovider -rfE
+  phase rest "$(left)" python3 -m pytest tests -m "not cuda" -q -p no:cacheprovider -rfE -o timeout=120
 fi
 
 echo "=== summary ($(($(date +%s) - T0))s of ${BUDGET}s) ==="
