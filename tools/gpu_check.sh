@@ -104,7 +104,7 @@ with_gpu() {
 
 if wanted setup; then phase setup 120 bash -c "$(declare -f setup); setup"; fi
 if wanted build; then
-  phase build "$(( $(left) < 360 ? $(left) : 360 ))" bash -c "$(declare -f build); build" && BUILT=1
+  phase build "$(( $(left) < 360 ? $(left) : 360 ))" bash -c "$(declare -f build); build" && BUILT=1 || BUILT=0  # never test a stale build
 fi
 if needs_build info; then phase info 60 bash -c "$(declare -f info); info"; fi
 if needs_build cuda; then
