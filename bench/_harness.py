@@ -48,10 +48,13 @@ def import_ktensor():
 
 
 def import_torch():
+    """torch with TF32 off (cuDNN convolutions default to TF32): every GPU peer computes in true fp32."""
     try:
         import torch
     except ImportError as e:
         raise Skipped("torch not installed") from e
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     return torch
 
 

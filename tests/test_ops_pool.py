@@ -216,6 +216,14 @@ def test_cuda_parity(k, s, padding, kind):
     parity(lambda t: _op(kind)(t, k, s, padding), [x], rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@cuda_only
+def test_cuda_parity_grid_stride(kind):
+    # 18M outputs and inputs: more than one grid (65536 blocks of 256 threads) per launch
+    x = rng(14).standard_normal((2, 300, 300, 100)).astype(np.float32)
+    parity(lambda t: _op(kind)(t, (2, 2), (1, 1), "SAME"), [x], rtol=1e-6, atol=1e-6)
+
+
 def test_output_length_matches_the_kernel():
     from ktensor.ops.pool import output_length
     for n in (1, 5, 8):

@@ -96,10 +96,11 @@ KINDS = ["simple_rnn", "lstm", "gru", "gru_reset_before"]
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("T,B", [(1, 1), (7, 3), (3, 1)])
 @pytest.mark.parametrize("backwards", [False, True])
-def test_forward_matches_numpy(kind, T, B, backwards):
+def test_forward_matches_numpy(kind, T, B, backwards, device):
     xw, U, h0, c0, brec = make(kind, T, B, 5, seed=T * 10 + B)
-    got = run(kind, kt.constant(xw), kt.constant(U), kt.constant(h0), None if c0 is None else kt.constant(c0),
-              None if brec is None else kt.constant(brec), go_backwards=backwards)
+    with kt.device(device):
+        got = run(kind, kt.constant(xw), kt.constant(U), kt.constant(h0), None if c0 is None else kt.constant(c0),
+                  None if brec is None else kt.constant(brec), go_backwards=backwards)
     y, st = reference(kind, xw, U, h0, c0, brec, go_backwards=backwards)
     for g, e in zip(got, [y] + st):
         np.testing.assert_allclose(g.numpy(), e, rtol=1e-10, atol=1e-12)
@@ -108,16 +109,17 @@ def test_forward_matches_numpy(kind, T, B, backwards):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("zero_out", [False, True])
 @pytest.mark.parametrize("backwards", [False, True])
-def test_masked_forward(kind, zero_out, backwards):
-    T, B, u = 7, 3, 5
+@pytest.mark.parametrize("T,B,u", [(7, 3, 5), (3, 9, 37)])  # 9 x 37 cells: more than one CUDA block
+def test_masked_forward(kind, zero_out, backwards, T, B, u, device):
     xw, U, h0, c0, brec = make(kind, T, B, u, seed=3)
     mask = rng(4).random((B, T)) > 0.4
     mask[0, :] = False  # a sample masked throughout keeps its initial state
     mask[1, 0] = False
     rmask = (rng(5).random((B, u)) > 0.3) / 0.7
-    got = run(kind, kt.constant(xw), kt.constant(U), kt.constant(h0), None if c0 is None else kt.constant(c0),
-              None if brec is None else kt.constant(brec), mask=kt.constant(mask), recurrent_mask=kt.constant(rmask),
-              go_backwards=backwards, zero_output_for_mask=zero_out)
+    with kt.device(device):
+        got = run(kind, kt.constant(xw), kt.constant(U), kt.constant(h0), None if c0 is None else kt.constant(c0),
+                  None if brec is None else kt.constant(brec), mask=kt.constant(mask),
+                  recurrent_mask=kt.constant(rmask), go_backwards=backwards, zero_output_for_mask=zero_out)
     y, st = reference(kind, xw, U, h0, c0, brec, mask=mask, rmask=rmask, go_backwards=backwards, zero_out=zero_out)
     for g, e in zip(got, [y] + st):
         np.testing.assert_allclose(g.numpy(), e, rtol=1e-10, atol=1e-12)
@@ -125,10 +127,12 @@ def test_masked_forward(kind, zero_out, backwards):
 
 @pytest.mark.parametrize("activation,recurrent", [("relu", "hard_sigmoid"), ("linear", "tanh"), ("sigmoid", "linear")])
 @pytest.mark.parametrize("kind", KINDS)
-def test_other_activations(kind, activation, recurrent):
+def test_other_activations(kind, activation, recurrent, device):
     xw, U, h0, c0, brec = make(kind, 3, 3, 5, seed=8, scale=0.3)
-    got = run(kind, kt.constant(xw), kt.constant(U), kt.constant(h0), None if c0 is None else kt.constant(c0),
-              None if brec is None else kt.constant(brec), activation=activation, recurrent_activation=recurrent)
+    with kt.device(device):
+        got = run(kind, kt.constant(xw), kt.constant(U), kt.constant(h0), None if c0 is None else kt.constant(c0),
+                  None if brec is None else kt.constant(brec), activation=activation,
+                  recurrent_activation=recurrent)
     y, st = reference(kind, xw, U, h0, c0, brec, activation=activation, recurrent_activation=recurrent)
     for g, e in zip(got, [y] + st):
         np.testing.assert_allclose(g.numpy(), e, rtol=1e-10, atol=1e-12)
@@ -163,23 +167,25 @@ GRAD_SHAPES = {"simple_rnn": (3, 3, 3), "lstm": (2, 2, 2), "gru": (3, 1, 2), "gr
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("backwards", [False, True])
-def test_gradients(kind, backwards):
+def test_gradients(kind, backwards, device):
     T, B, u = GRAD_SHAPES[kind]
-    fn, inputs = _grad_case(kind, T, B, u, None, None, backwards, False, seed=11)
-    gradcheck(fn, inputs, "cpu")
+    with kt.device(device):
+        fn, inputs = _grad_case(kind, T, B, u, None, None, backwards, False, seed=11)
+        gradcheck(fn, inputs, device)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("zero_out", [False, True])
-def test_gradients_masked_with_dropout(kind, zero_out):
+def test_gradients_masked_with_dropout(kind, zero_out, device):
     T, B, u = GRAD_SHAPES[kind]
     mask = np.ones((B, T), bool)
     mask[0, 1] = False
     if B > 1:
         mask[1, 0] = False
     rmask = (rng(2).random((B, u)) > 0.3) / 0.7
-    fn, inputs = _grad_case(kind, T, B, u, mask, rmask, True, zero_out, seed=12)
-    gradcheck(fn, inputs, "cpu")
+    with kt.device(device):  # the mask constants of the case live on the device
+        fn, inputs = _grad_case(kind, T, B, u, mask, rmask, True, zero_out, seed=12)
+        gradcheck(fn, inputs, device)
 
 
 def per_gate_mask(kind, B, u, seed):
@@ -255,7 +261,10 @@ def test_cuda_parity(kind, masked):
             rm = kt.constant(rmask) if rmask is not None else None
         return run(kind, xw, U, h0, c0, brec, mask=m, recurrent_mask=rm, go_backwards=masked)
 
-    parity(fn, inputs, rtol=1e-5, atol=1e-6)
+    # float32 on both devices: the CPU's own float32 error (against float64) reaches 4x the old
+    # rtol=1e-5, atol=1e-6 in dU of SimpleRNN (cancellation in x + h @ U); exactness is checked
+    # in float64 by the device tests above
+    parity(fn, inputs, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("u", [13, 37])
