@@ -194,32 +194,33 @@ def per_gate_mask(kind, B, u, seed):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("backwards", [False, True])
-def test_per_gate_recurrent_masks_forward(kind, backwards):
+def test_per_gate_recurrent_masks_forward(kind, backwards, device):
     T, B, u = 6, 3, 5
     xw, U, h0, c0, brec = make(kind, T, B, u, seed=31)
     mask = rng(4).random((B, T)) > 0.3
     rmask = per_gate_mask(kind, B, u, seed=5)
-    got = run(kind, kt.constant(xw), kt.constant(U), kt.constant(h0), None if c0 is None else kt.constant(c0),
-              None if brec is None else kt.constant(brec), mask=kt.constant(mask), recurrent_mask=kt.constant(rmask),
-              go_backwards=backwards)
+    c = kt.constant
+    with kt.device(device):
+        got = run(kind, c(xw), c(U), c(h0), None if c0 is None else c(c0), None if brec is None else c(brec),
+                  mask=c(mask), recurrent_mask=c(rmask), go_backwards=backwards)
+        # One mask repeated for every gate is the shared mask.
+        shared = run(kind, c(xw), c(U), c(h0), None if c0 is None else c(c0), None if brec is None else c(brec),
+                     recurrent_mask=c(np.stack([rmask[0]] * GATES[kind])))
     y, st = reference(kind, xw, U, h0, c0, brec, mask=mask, rmask=rmask, go_backwards=backwards)
     for g, e in zip(got, [y] + st):
         np.testing.assert_allclose(g.numpy(), e, rtol=1e-10, atol=1e-12)
-    # One mask repeated for every gate is the shared mask.
-    shared = run(kind, kt.constant(xw), kt.constant(U), kt.constant(h0), None if c0 is None else kt.constant(c0),
-                 None if brec is None else kt.constant(brec), recurrent_mask=kt.constant(np.stack([rmask[0]] *
-                                                                                            GATES[kind])))
-    want, wst = reference(kind, xw, U, h0, c0, brec, rmask=rmask[0])
+    want, _ = reference(kind, xw, U, h0, c0, brec, rmask=rmask[0])
     np.testing.assert_allclose(shared[0].numpy(), want, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_gradients_per_gate_recurrent_masks(kind):
+def test_gradients_per_gate_recurrent_masks(kind, device):
     T, B, u = GRAD_SHAPES[kind]
     mask = np.ones((B, T), bool)
     mask[0, 1] = False
-    fn, inputs = _grad_case(kind, T, B, u, mask, per_gate_mask(kind, B, u, seed=3), False, False, seed=13)
-    gradcheck(fn, inputs, "cpu")
+    with kt.device(device):  # the mask constants of the case live on the device
+        fn, inputs = _grad_case(kind, T, B, u, mask, per_gate_mask(kind, B, u, seed=3), False, False, seed=13)
+        gradcheck(fn, inputs, device)
 
 
 def test_errors_name_the_problem():
