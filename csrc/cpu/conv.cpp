@@ -266,32 +266,41 @@ void direct_backward_input(const ConvShape& s, T* dx, const T* gy, const T* w) {
   });
 }
 
-// p[0, n) += sum over the image's pixels reading input tap (ky, kx) of x * gy[0, n): the sums
-// of a full-width block stay in registers.
-template <class T, int64_t B>
-inline void pixels_block(const ConvShape& s, int64_t ky, int64_t kx, const T* __restrict x,
-                         const T* __restrict gy, T* __restrict p, int64_t n) {
-  T acc[B];
-#pragma GCC unroll 32
-  for (int64_t j = 0; j < B; ++j) acc[j] = T(0);
+// For the K taps (ky, kx0 + k) of a kernel row: p[k * tap_stride + (0, n)] += sum over the
+// image's pixels reading the tap of x * gy[0, n), pixels in order. The K taps' sums of a
+// full-width block stay in registers: K independent chains of adds hide their latency.
+template <class T, int64_t B, int K>
+inline void pixels_block(const ConvShape& s, int64_t ky, int64_t kx0, const T* __restrict x,
+                         const T* __restrict gy, T* __restrict p, int64_t tap_stride, int64_t n) {
+  T acc[K][B];
+  for (int k = 0; k < K; ++k)
+#pragma omp simd
+    for (int64_t j = 0; j < B; ++j) acc[k][j] = T(0);
   for (int64_t oy = 0; oy < s.oh; ++oy) {
     const int64_t iy = s.in_y(oy, ky);
     if (iy < 0 || iy >= s.h) continue;
     for (int64_t ox = 0; ox < s.ow; ++ox) {
-      const int64_t ix = s.in_x(ox, kx);
-      if (ix < 0 || ix >= s.w) continue;
-      const T xv = x[(iy * s.w + ix) * s.c];
       const T* g = gy + (oy * s.ow + ox) * s.oc;
-      if (n == B) {
-#pragma GCC unroll 32
-        for (int64_t j = 0; j < B; ++j) acc[j] += xv * g[j];
-      } else {
-        for (int64_t j = 0; j < n; ++j) acc[j] += xv * g[j];
+#pragma GCC unroll 4
+      for (int k = 0; k < K; ++k) {
+        const int64_t ix = s.in_x(ox, kx0 + k);
+        if (ix < 0 || ix >= s.w) continue;
+        const T xv = x[(iy * s.w + ix) * s.c];
+        if (n == B) {
+#pragma omp simd
+          for (int64_t j = 0; j < B; ++j) acc[k][j] += xv * g[j];
+        } else {
+          for (int64_t j = 0; j < n; ++j) acc[k][j] += xv * g[j];
+        }
       }
     }
   }
-  for (int64_t j = 0; j < n; ++j) p[j] += acc[j];
+  for (int k = 0; k < K; ++k)
+    for (int64_t j = 0; j < n; ++j) p[k * tap_stride + j] += acc[k][j];
 }
+
+// Kernel taps summed together by the direct kernel gradient.
+constexpr int kTapsTogether = 3;
 
 // Kernel gradient: a partial sum per block of images (blocks fixed by the batch size alone),
 // the partials then added in block order.
@@ -304,14 +313,21 @@ void direct_backward_kernel(const ConvShape& s, T* dw, const T* x, const T* gy) 
     for (int64_t b = b0; b < b1; ++b)
       for (int64_t img = s.n * b / nb; img < s.n * (b + 1) / nb; ++img)
         for (int64_t ky = 0; ky < s.kh; ++ky)
-          for (int64_t kx = 0; kx < s.kw; ++kx)
+          for (int64_t kx = 0; kx < s.kw; kx += kTapsTogether)
             for (int64_t g = 0; g < s.groups; ++g)
               for (int64_t ci = 0; ci < cg; ++ci)
-                for (int64_t j0 = 0; j0 < ocg; j0 += B)
-                  pixels_block<T, B>(s, ky, kx, x + img * s.h * s.w * s.c + g * cg + ci,
-                                     gy + img * s.pixels() * s.oc + g * ocg + j0,
-                                     part.data() + b * wn + ((ky * s.kw + kx) * cg + ci) * s.oc + g * ocg + j0,
-                                     std::min(B, ocg - j0));
+                for (int64_t j0 = 0; j0 < ocg; j0 += B) {
+                  const T* xi = x + img * s.h * s.w * s.c + g * cg + ci;
+                  const T* gi = gy + img * s.pixels() * s.oc + g * ocg + j0;
+                  T* pi = part.data() + b * wn + ((ky * s.kw + kx) * cg + ci) * s.oc + g * ocg + j0;
+                  const int64_t n = std::min(B, ocg - j0), stride = cg * s.oc;
+                  static_assert(kTapsTogether == 3, "one case per tap count");
+                  switch (std::min<int64_t>(kTapsTogether, s.kw - kx)) {
+                    case 3: pixels_block<T, B, 3>(s, ky, kx, xi, gi, pi, stride, n); break;
+                    case 2: pixels_block<T, B, 2>(s, ky, kx, xi, gi, pi, stride, n); break;
+                    default: pixels_block<T, B, 1>(s, ky, kx, xi, gi, pi, stride, n);
+                  }
+                }
   });
   parallel_for(wn, nb, [&](int64_t e0, int64_t e1) {
     for (int64_t e = e0; e < e1; ++e) {
