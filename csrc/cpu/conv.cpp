@@ -125,7 +125,7 @@ template <class T> constexpr int64_t kBlockOc = 32;
 // Q output pixels (xstep input values apart, ostep outputs apart) times B output channels:
 // o[q][0, B) = sum over t of x[q * xstep + xo[t]] * w[wo[t] + (0, B)], in t order, the Q * B
 // sums in registers, each weight row loaded once for the Q pixels. `omp simd` keeps GCC from
-// vectorising the tap loop instead, as an in-order reduction (ten times slower).
+// vectorising the tap loop instead, as an in-order reduction (over ten times slower).
 template <class T, int64_t Q, int64_t B>
 inline void taps_block(const T* __restrict x, int64_t xstep, const T* __restrict w, const int64_t* xo,
                        const int64_t* wo, int64_t m, T* __restrict o, int64_t ostep) {
@@ -152,9 +152,10 @@ inline void taps_block(const T* __restrict x, int64_t xstep, const T* __restrict
 
 // The same for n output channels, any n: blocks of 128, 64 and 32 bytes of channels in
 // registers, then the last few summed in place, pixel by pixel. Every sum keeps the t order.
+// Inlined into the row loop: a call per block cost 15% at 28x28x1 -> 32.
 template <class T, int64_t Q>
-[[gnu::always_inline]] inline void taps_channels(const T* x, int64_t xstep, const T* w, const int64_t* xo, const int64_t* wo, int64_t m, T* o,
-                   int64_t ostep, int64_t n) {
+[[gnu::always_inline]] inline void taps_channels(const T* x, int64_t xstep, const T* w, const int64_t* xo,
+                                                 const int64_t* wo, int64_t m, T* o, int64_t ostep, int64_t n) {
   constexpr int64_t B = 128 / sizeof(T);
   int64_t j = 0;
   for (; j + B <= n; j += B) taps_block<T, Q, B>(x, xstep, w + j, xo, wo, m, o + j, ostep);
