@@ -150,6 +150,41 @@ def test_conv2d_deterministic(device):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+# Few input channels per group with many outputs: the CPU's direct forward sums blocks of
+# pixels x (32, 16, 8 floats / 16, 8, 4 doubles) output channels in registers, then the rest.
+# Output channels 59 / 31 take every block width and a remainder; the widths leave
+# fewer than a block of pixels (widths 4 valid, 2 same), a partial last block, and padded
+# columns.
+@pytest.mark.parametrize("dtype,oc,tol", [(np.float32, 59, 1e-5), (np.float64, 31, 1e-12)])
+@pytest.mark.parametrize("cin,groups,stride,padding,dil,width", [
+    (1, 1, 1, "VALID", 1, 11), (2, 1, 1, "SAME", 1, 11), (3, 1, 2, "SAME", 1, 11), (1, 1, 1, "SAME", 2, 11),
+    (2, 2, 1, "SAME", 1, 5), (3, 1, 3, "VALID", 2, 11), (1, 1, 1, "VALID", 1, 4), (2, 1, 1, "SAME", 1, 2)])
+def test_conv2d_direct_wide_outputs(dtype, oc, tol, cin, groups, stride, padding, dil, width, device):
+    oc = oc - oc % groups
+    x, w = data((3, 9, width, cin), 20, dtype), data((3, 3, cin // groups, oc), 21, dtype)
+    st, dl = [stride, stride], [dil, dil]
+    pads = ref_pads(padding, 9, 3, stride, dil) + ref_pads(padding, width, 3, stride, dil)
+    with ktensor.device(device):
+        got = nn.conv2d(ktensor.constant(x), ktensor.constant(w), st, padding.lower(), dilations=dl)
+    expected = ref_conv(x.astype(np.float64), w.astype(np.float64), st, pads, dl, groups)
+    assert_close(got, expected.astype(dtype), rtol=tol, atol=tol, device=device)
+
+
+def test_conv2d_direct_thread_independent():
+    """The direct forward gives bitwise the same output on one thread as on several."""
+    x, w = data((5, 28, 28, 1), 22, np.float32), data((3, 3, 1, 40), 23, np.float32)
+    before, outs = ktensor.config.info()["openmp_threads"], []
+    try:
+        for n in (1, 2, 3):
+            ktensor.config.set_num_threads(n)
+            with ktensor.device("cpu"):
+                outs.append(nn.conv2d(ktensor.constant(x), ktensor.constant(w), 1, "same").numpy())
+    finally:
+        ktensor.config.set_num_threads(before)
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
+
+
 def test_conv2d_nchw(device):
     x, w = data((2, 3, 7, 9), 13), data((3, 3, 3, 4), 14)
     got = nn.conv2d(ktensor.constant(x), ktensor.constant(w), [1, 1, 2, 2], "SAME", data_format="NCHW")

@@ -221,6 +221,25 @@ def test_layer_normalization(shape, axes, dtype, device):
                      atol=tol * 10, device=device)
 
 
+@pytest.mark.parametrize("width", [8, 63, 64, 71, 129, 300])
+def test_layer_normalization_row_sum_widths(width, device):
+    # The CPU sums a row in float spans of 64 terms, then in double lanes of 8, then the tail:
+    # widths on either side of those bounds, rows offset far from zero (the variance must not
+    # cancel), forward and gradients against float64 (to the float inputs' own precision at 300).
+    r = rng(21)
+    x = (300.0 + r.standard_normal((37, width))).astype(np.float32)
+    gamma, beta = r.standard_normal(width).astype(np.float32), r.standard_normal(width).astype(np.float32)
+    g = r.standard_normal((37, width)).astype(np.float32)
+    with ktensor.device(device):
+        y = ktensor.nn.layer_normalization(ktensor.constant(x), ktensor.constant(gamma), ktensor.constant(beta),
+                                           epsilon=1e-3)
+    assert_close(y, np_ln(x, gamma, beta, [1], 1e-3).astype(np.float32), rtol=2e-4, atol=2e-4, device=device)
+    got = _grads(lambda a, gm, bt: ktensor.nn.layer_normalization(a, gm, bt, epsilon=1e-3), [x, gamma, beta], g,
+                 device)
+    want = np_ln_grad(x.astype(np.float64), g.astype(np.float64), gamma.astype(np.float64), 1e-3)
+    assert_close(list(got), [a.astype(np.float32) for a in want], rtol=5e-4, atol=5e-4, device=device)
+
+
 @pytest.mark.parametrize("with_gamma,with_beta", [(True, True), (True, False), (False, True), (False, False)])
 def test_layer_normalization_gradcheck(with_gamma, with_beta, device):
     r = rng(19)

@@ -119,68 +119,116 @@ void for_taps(const ConvShape& s, int64_t oy, int64_t ox, F&& f) {
   }
 }
 
-// Output channels per register block: 4 AVX2 vectors of floats (or doubles).
+// Output channels per register block of the kernel gradient: 4 AVX2 vectors of floats.
 template <class T> constexpr int64_t kBlockOc = 32;
 
-// o[0, n) = sum over t of x[xo[t]] * w[wo[t] + (0, n)], in t order. The full-width block
-// keeps its sums in registers; a narrower tail sums in place.
-template <class T, int64_t B>
-inline void taps_block(const T* __restrict x, const T* __restrict w, const int64_t* xo, const int64_t* wo, int64_t m,
-                       T* __restrict o, int64_t n) {
-  if (n == B) {
-    T acc[B];
-#pragma GCC unroll 32
-    for (int64_t j = 0; j < B; ++j) acc[j] = T(0);
-    for (int64_t t = 0; t < m; ++t) {
-      const T xv = x[xo[t]];
-      const T* wr = w + wo[t];
-#pragma GCC unroll 32
-      for (int64_t j = 0; j < B; ++j) acc[j] += xv * wr[j];
+// Q output pixels (xstep input values apart, ostep outputs apart) times B output channels:
+// o[q][0, B) = sum over t of x[q * xstep + xo[t]] * w[wo[t] + (0, B)], in t order, the Q * B
+// sums in registers, each weight row loaded once for the Q pixels. `omp simd` keeps GCC from
+// vectorising the tap loop instead, as an in-order reduction (over ten times slower).
+template <class T, int64_t Q, int64_t B>
+inline void taps_block(const T* __restrict x, int64_t xstep, const T* __restrict w, const int64_t* xo,
+                       const int64_t* wo, int64_t m, T* __restrict o, int64_t ostep) {
+  T acc[Q][B];
+#pragma GCC unroll 8
+  for (int64_t q = 0; q < Q; ++q)
+#pragma omp simd
+    for (int64_t j = 0; j < B; ++j) acc[q][j] = T(0);
+  for (int64_t t = 0; t < m; ++t) {
+    const T* wr = w + wo[t];
+    const T* xr = x + xo[t];
+#pragma GCC unroll 8
+    for (int64_t q = 0; q < Q; ++q) {
+      const T xv = xr[q * xstep];
+#pragma omp simd
+      for (int64_t j = 0; j < B; ++j) acc[q][j] += xv * wr[j];
     }
-    for (int64_t j = 0; j < B; ++j) o[j] = acc[j];
-    return;
   }
-  for (int64_t j = 0; j < n; ++j) o[j] = T(0);
-  for (int64_t t = 0; t < m; ++t)
-    for (int64_t j = 0; j < n; ++j) o[j] += x[xo[t]] * w[wo[t] + j];
+#pragma GCC unroll 8
+  for (int64_t q = 0; q < Q; ++q)
+#pragma omp simd
+    for (int64_t j = 0; j < B; ++j) o[q * ostep + j] = acc[q][j];
 }
+
+// The same for n output channels, any n: blocks of 128, 64 and 32 bytes of channels in
+// registers, then the last few summed in place, pixel by pixel. Every sum keeps the t order.
+// Inlined into the row loop: a call per block cost 15% at 28x28x1 -> 32.
+template <class T, int64_t Q>
+[[gnu::always_inline]] inline void taps_channels(const T* x, int64_t xstep, const T* w, const int64_t* xo,
+                                                 const int64_t* wo, int64_t m, T* o, int64_t ostep, int64_t n) {
+  constexpr int64_t B = 128 / sizeof(T);
+  int64_t j = 0;
+  for (; j + B <= n; j += B) taps_block<T, Q, B>(x, xstep, w + j, xo, wo, m, o + j, ostep);
+  if (j + B / 2 <= n) taps_block<T, Q, B / 2>(x, xstep, w + j, xo, wo, m, o + j, ostep), j += B / 2;
+  if (j + B / 4 <= n) taps_block<T, Q, B / 4>(x, xstep, w + j, xo, wo, m, o + j, ostep), j += B / 4;
+  for (int64_t q = 0; q < Q && j < n; ++q) {
+    T* oq = o + q * ostep;
+    for (int64_t k = j; k < n; ++k) oq[k] = T(0);
+    for (int64_t t = 0; t < m; ++t) {
+      const T xv = x[q * xstep + xo[t]];
+      for (int64_t k = j; k < n; ++k) oq[k] += xv * w[wo[t] + k];
+    }
+  }
+}
+
+// Pixels per register block of the direct forward.
+constexpr int64_t kBlockPixels = 4;
 
 template <class T>
 void direct_forward(const ConvShape& s, T* out, const T* x, const T* w) {
-  constexpr int64_t B = kBlockOc<T>;
-  const int64_t cg = s.cg(), ocg = s.ocg();
+  constexpr int64_t P = kBlockPixels;
+  const int64_t cg = s.cg(), ocg = s.ocg(), xstep = s.sw * s.c;
+  // Output columns whose windows lie inside the image's width: [ox_lo, ox_hi).
+  int64_t ox_lo = 0, ox_hi = 0;
+  while (ox_lo < s.ow && s.in_x(ox_lo, 0) < 0) ++ox_lo;
+  for (ox_hi = ox_lo; ox_hi < s.ow && s.in_x(ox_hi, s.kw - 1) < s.w; ++ox_hi) {}
   parallel_for(s.n * s.oh, s.ow * s.patch() * ocg, [&](int64_t r0, int64_t r1) {
-    // A group's (tap, channel) entries, fewer than kg(): the whole window relative to its
-    // corner (fx, fw) for pixels whose window lies inside the image, else those in it (xo, wo).
+    // A group's (tap, channel) entries, fewer than kg(), in (ky, kx, ci) order: for pixels
+    // whose windows lie inside the width those of the kernel rows inside the image, relative
+    // to the window (fx, fw); for the others those inside the image (xo, wo).
     int64_t fx[kDirectPatch], fw[kDirectPatch], xo[kDirectPatch], wo[kDirectPatch];
-    for (int64_t ky = 0, t = 0; ky < s.kh; ++ky)
-      for (int64_t kx = 0; kx < s.kw; ++kx)
-        for (int64_t ci = 0; ci < cg; ++ci, ++t) {
-          fx[t] = (ky * s.dh * s.w + kx * s.dw) * s.c + ci;
-          fw[t] = ((ky * s.kw + kx) * cg + ci) * s.oc;
-        }
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t img = r / s.oh, oy = r % s.oh, iy0 = s.in_y(oy, 0);
-      const bool rows_in = iy0 >= 0 && iy0 + (s.kh - 1) * s.dh < s.h;
-      for (int64_t ox = 0; ox < s.ow; ++ox) {
-        const int64_t ix0 = s.in_x(ox, 0);
-        const T* xb = x;
-        const int64_t *xt = xo, *wt = wo;
-        int64_t m = 0;
-        if (rows_in && ix0 >= 0 && ix0 + (s.kw - 1) * s.dw < s.w) {
-          xb = x + ((img * s.h + iy0) * s.w + ix0) * s.c, xt = fx, wt = fw, m = s.kg();
-        } else {
-          for_taps(s, oy, ox, [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
-            for (int64_t ci = 0; ci < cg; ++ci, ++m) {
-              xo[m] = ((img * s.h + iy) * s.w + ix) * s.c + ci;
-              wo[m] = ((ky * s.kw + kx) * cg + ci) * s.oc;
-            }
-          });
-        }
-        T* o = out + (r * s.ow + ox) * s.oc;
+      // The first kernel row inside the image is the window's top for the offsets fx.
+      int64_t mf = 0, ky0 = -1;
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const int64_t iy = iy0 + ky * s.dh;
+        if (iy < 0 || iy >= s.h) continue;
+        if (ky0 < 0) ky0 = ky;
+        for (int64_t kx = 0; kx < s.kw; ++kx)
+          for (int64_t ci = 0; ci < cg; ++ci, ++mf) {
+            fx[mf] = ((ky - ky0) * s.dh * s.w + kx * s.dw) * s.c + ci;
+            fw[mf] = ((ky * s.kw + kx) * cg + ci) * s.oc;
+          }
+      }
+      const T* xrow = x + (img * s.h + (ky0 < 0 ? 0 : iy0 + ky0 * s.dh)) * s.w * s.c;
+      T* orow = out + r * s.ow * s.oc;
+      // Columns inside the width, P at a time; the last block ends at ox_hi, overlapping
+      // the one before (its pixels get the same sums again). Narrower ranges one at a time.
+      int64_t ox = ox_lo;
+      for (; ox_hi - ox_lo >= P && ox < ox_hi; ox += P) {
+        const int64_t ob = std::min(ox, ox_hi - P);
         for (int64_t g = 0; g < s.groups; ++g)
-          for (int64_t j0 = 0; j0 < ocg; j0 += B)
-            taps_block<T, B>(xb + g * cg, w + g * ocg + j0, xt, wt, m, o + g * ocg + j0, std::min(B, ocg - j0));
+          taps_channels<T, P>(xrow + s.in_x(ob, 0) * s.c + g * cg, xstep, w + g * ocg, fx, fw, mf,
+                              orow + ob * s.oc + g * ocg, s.oc, ocg);
+      }
+      for (; ox < ox_hi; ++ox)
+        for (int64_t g = 0; g < s.groups; ++g)
+          taps_channels<T, 1>(xrow + s.in_x(ox, 0) * s.c + g * cg, xstep, w + g * ocg, fx, fw, mf,
+                              orow + ox * s.oc + g * ocg, s.oc, ocg);
+      // Columns whose windows leave the width (padding): the taps inside, pixel by pixel.
+      for (ox = 0; ox < s.ow; ++ox) {
+        if (ox == ox_lo) ox = ox_hi;
+        if (ox >= s.ow) break;
+        int64_t m = 0;
+        for_taps(s, oy, ox, [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
+          for (int64_t ci = 0; ci < cg; ++ci, ++m) {
+            xo[m] = ((img * s.h + iy) * s.w + ix) * s.c + ci;
+            wo[m] = ((ky * s.kw + kx) * cg + ci) * s.oc;
+          }
+        });
+        for (int64_t g = 0; g < s.groups; ++g)
+          taps_channels<T, 1>(x + g * cg, xstep, w + g * ocg, xo, wo, m, orow + ox * s.oc + g * ocg, s.oc, ocg);
       }
     }
   });
@@ -219,32 +267,41 @@ void direct_backward_input(const ConvShape& s, T* dx, const T* gy, const T* w) {
   });
 }
 
-// p[0, n) += sum over the image's pixels reading input tap (ky, kx) of x * gy[0, n): the sums
-// of a full-width block stay in registers.
-template <class T, int64_t B>
-inline void pixels_block(const ConvShape& s, int64_t ky, int64_t kx, const T* __restrict x,
-                         const T* __restrict gy, T* __restrict p, int64_t n) {
-  T acc[B];
-#pragma GCC unroll 32
-  for (int64_t j = 0; j < B; ++j) acc[j] = T(0);
+// For the K taps (ky, kx0 + k) of a kernel row: p[k * tap_stride + (0, n)] += sum over the
+// image's pixels reading the tap of x * gy[0, n), pixels in order. The K taps' sums of a
+// full-width block stay in registers: K independent chains of adds hide their latency.
+template <class T, int64_t B, int K>
+inline void pixels_block(const ConvShape& s, int64_t ky, int64_t kx0, const T* __restrict x,
+                         const T* __restrict gy, T* __restrict p, int64_t tap_stride, int64_t n) {
+  T acc[K][B];
+  for (int k = 0; k < K; ++k)
+#pragma omp simd
+    for (int64_t j = 0; j < B; ++j) acc[k][j] = T(0);
   for (int64_t oy = 0; oy < s.oh; ++oy) {
     const int64_t iy = s.in_y(oy, ky);
     if (iy < 0 || iy >= s.h) continue;
     for (int64_t ox = 0; ox < s.ow; ++ox) {
-      const int64_t ix = s.in_x(ox, kx);
-      if (ix < 0 || ix >= s.w) continue;
-      const T xv = x[(iy * s.w + ix) * s.c];
       const T* g = gy + (oy * s.ow + ox) * s.oc;
-      if (n == B) {
-#pragma GCC unroll 32
-        for (int64_t j = 0; j < B; ++j) acc[j] += xv * g[j];
-      } else {
-        for (int64_t j = 0; j < n; ++j) acc[j] += xv * g[j];
+#pragma GCC unroll 4
+      for (int k = 0; k < K; ++k) {
+        const int64_t ix = s.in_x(ox, kx0 + k);
+        if (ix < 0 || ix >= s.w) continue;
+        const T xv = x[(iy * s.w + ix) * s.c];
+        if (n == B) {
+#pragma omp simd
+          for (int64_t j = 0; j < B; ++j) acc[k][j] += xv * g[j];
+        } else {
+          for (int64_t j = 0; j < n; ++j) acc[k][j] += xv * g[j];
+        }
       }
     }
   }
-  for (int64_t j = 0; j < n; ++j) p[j] += acc[j];
+  for (int k = 0; k < K; ++k)
+    for (int64_t j = 0; j < n; ++j) p[k * tap_stride + j] += acc[k][j];
 }
+
+// Kernel taps summed together by the direct kernel gradient.
+constexpr int kTapsTogether = 3;
 
 // Kernel gradient: a partial sum per block of images (blocks fixed by the batch size alone),
 // the partials then added in block order.
@@ -257,14 +314,21 @@ void direct_backward_kernel(const ConvShape& s, T* dw, const T* x, const T* gy) 
     for (int64_t b = b0; b < b1; ++b)
       for (int64_t img = s.n * b / nb; img < s.n * (b + 1) / nb; ++img)
         for (int64_t ky = 0; ky < s.kh; ++ky)
-          for (int64_t kx = 0; kx < s.kw; ++kx)
+          for (int64_t kx = 0; kx < s.kw; kx += kTapsTogether)
             for (int64_t g = 0; g < s.groups; ++g)
               for (int64_t ci = 0; ci < cg; ++ci)
-                for (int64_t j0 = 0; j0 < ocg; j0 += B)
-                  pixels_block<T, B>(s, ky, kx, x + img * s.h * s.w * s.c + g * cg + ci,
-                                     gy + img * s.pixels() * s.oc + g * ocg + j0,
-                                     part.data() + b * wn + ((ky * s.kw + kx) * cg + ci) * s.oc + g * ocg + j0,
-                                     std::min(B, ocg - j0));
+                for (int64_t j0 = 0; j0 < ocg; j0 += B) {
+                  const T* xi = x + img * s.h * s.w * s.c + g * cg + ci;
+                  const T* gi = gy + img * s.pixels() * s.oc + g * ocg + j0;
+                  T* pi = part.data() + b * wn + ((ky * s.kw + kx) * cg + ci) * s.oc + g * ocg + j0;
+                  const int64_t n = std::min(B, ocg - j0), stride = cg * s.oc;
+                  static_assert(kTapsTogether == 3, "one case per tap count");
+                  switch (std::min<int64_t>(kTapsTogether, s.kw - kx)) {
+                    case 3: pixels_block<T, B, 3>(s, ky, kx, xi, gi, pi, stride, n); break;
+                    case 2: pixels_block<T, B, 2>(s, ky, kx, xi, gi, pi, stride, n); break;
+                    default: pixels_block<T, B, 1>(s, ky, kx, xi, gi, pi, stride, n);
+                  }
+                }
   });
   parallel_for(wn, nb, [&](int64_t e0, int64_t e1) {
     for (int64_t e = e0; e < e1; ++e) {
