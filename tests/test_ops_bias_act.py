@@ -76,12 +76,13 @@ def test_bias_act_gradcheck(device, act):
     gradcheck(lambda a, c: bias_act(a, c, act), [x, b], device)
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (4,)], ids=str)
 @pytest.mark.parametrize("act", ["linear", "tanh"])
-def test_bias_act_second_order_as_op_by_op(device, act):
+def test_bias_act_second_order_as_op_by_op(device, act, shape):
     """Gradients of gradients go through the op-by-op rules: the same as act(x + b) (None where that gives
     None: the *Grad formulas are not differentiated again)."""
     r = rng(4)
-    x, b, w = r.standard_normal((5, 3)), r.standard_normal(3), r.standard_normal((5, 3))
+    x, b, w = r.standard_normal(shape), r.standard_normal(shape[-1:]), r.standard_normal(shape)
     fn = {"linear": lambda z: z, "tanh": ktensor.nn.tanh}[act]
     out = []
     for f in (lambda a, c: bias_act(a, c, act), lambda a, c: fn(a + c)):
@@ -120,6 +121,15 @@ def test_bias_act_dbias_does_not_depend_on_threads():
     for other in runs[1:]:
         for a, c in zip(runs[0], other):
             np.testing.assert_array_equal(a, c)
+
+
+def test_bias_act_output_gradient_of_another_dtype():
+    x, b = ktensor.constant(np.array([[-1.0, 2.0]], np.float32)), ktensor.constant(np.array([0.5, 0.5], np.float32))
+    with ktensor.GradientTape() as tape:
+        tape.watch(x)
+        y = bias_act(x, b, "relu")
+    dx = tape.gradient(y, x, output_gradients=ktensor.constant(np.array([[3.0, 4.0]])))
+    np.testing.assert_array_equal(dx.numpy(), [[0.0, 4.0]])
 
 
 def test_bias_act_errors():

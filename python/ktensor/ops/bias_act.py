@@ -23,13 +23,15 @@ def bias_act(x, bias, activation="linear"):
         bias = cast(bias, x.dtype)
     code, grad = _ACTS[activation]
     y = wrap(_core.bias_act(x._t, bias._t, code))
-    y_t = y._t
+    y_t, dtype = y._t, y.dtype
 
     def backward(g):
         if state.active:  # a gradient to be differentiated again: the op-by-op rules, recorded
             from .reduce import reduce_sum
             dx = g if grad is None else _binary(grad, g, wrap(y_t))
-            return dx, reduce_sum(dx, axis=list(range(dx.ndim - 1)))
+            return dx, (reduce_sum(dx, axis=list(range(dx.ndim - 1))) if dx.ndim > 1 else dx)
+        if g.dtype.name != dtype.name:  # an output gradient of another float type
+            g = cast(g, dtype)
         dx, dbias = _core.bias_act_backward(g._t, y_t, code)
         return wrap(dx), wrap(dbias)
 
