@@ -2,7 +2,9 @@
 
 - max pool 2x2 (stride 2) on a 128x24x24x64 image batch;
 - BatchNormalization (training mode: batch statistics, moving-average update) on 128x26x26x32;
-- LayerNormalization over the last axis of (6400, 128).
+- LayerNormalization over the last axis of (6400, 128);
+- the Conv/Dense epilogue relu(x + bias) on 128x24x24x64 (ktensor: its fused bias_act, which the
+  layers use; Keras/TF: tf.nn.relu(tf.nn.bias_add); PyTorch: F.relu(x + b) in NCHW).
 
 Each call runs the forward under a tape and takes the input (and weight) gradients. ktensor
 and Keras 3 (TF backend) use the same code (tf.nn.max_pool2d, the Keras layers); PyTorch runs
@@ -44,6 +46,11 @@ def keras_like(name, tf, keras, device_ctx):
         if name == "maxpool":
             x = tf.constant(data(POOL))
             return tape_step(tf, lambda t: tf.nn.max_pool2d(t, 2, 2, "VALID"), x, [])
+        if name == "biasrelu":
+            x, b = tf.constant(data(POOL)), tf.Variable(data(POOL[-1:], 1))
+            if tf.__name__ == "ktensor":
+                return tape_step(tf, lambda t: tf.ops.bias_act.bias_act(t, b, "relu"), x, [b])
+            return tape_step(tf, lambda t: tf.nn.relu(tf.nn.bias_add(t, b)), x, [b])
         if name == "batchnorm":
             layer = keras.layers.BatchNormalization()
             x = tf.constant(data(BN))
@@ -80,6 +87,10 @@ def torch_case(name, device, quick):
     if name == "maxpool":
         x = torch.from_numpy(data(POOL)).permute(0, 3, 1, 2).contiguous().to(device).requires_grad_()
         fn, params = (lambda t: F.max_pool2d(t, 2, 2)), []
+    elif name == "biasrelu":
+        x = torch.from_numpy(data(POOL)).permute(0, 3, 1, 2).contiguous().to(device).requires_grad_()
+        b = torch.from_numpy(data(POOL[-1:], 1)).to(device).requires_grad_()
+        fn, params = (lambda t: F.relu(t + b.view(1, -1, 1, 1))), [b]
     elif name == "batchnorm":
         x = torch.from_numpy(data(BN)).permute(0, 3, 1, 2).contiguous().to(device).requires_grad_()
         mod = nn.BatchNorm2d(BN[-1], eps=1e-3, momentum=0.01).to(device).train()
@@ -100,7 +111,7 @@ def ms(fn, quick, sync=None):
 
 
 LABELS = {"maxpool": "maxpool 2x2 128x24x24x64 fwd+bwd", "batchnorm": "batchnorm 128x26x26x32 fwd+bwd",
-          "layernorm": "layernorm 6400x128 fwd+bwd"}
+          "layernorm": "layernorm 6400x128 fwd+bwd", "biasrelu": "bias+relu 128x24x24x64 fwd+bwd"}
 
 
 def rows(ctx, device="cpu", peers=("torch", "keras/tf")):

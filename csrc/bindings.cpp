@@ -322,6 +322,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("batch_norm_backward", &ops::batch_norm_backward);
   m.def("layer_norm", &ops::layer_norm);
   m.def("layer_norm_backward", &ops::layer_norm_backward);
+  m.def("bias_act", &ops::bias_act);
+  m.def("bias_act_backward", &ops::bias_act_backward);
 
   // rnn family
   m.def("rnn_forward", [](int kind, int act, int ract, const Tensor& xw, const Tensor& u, std::optional<Tensor> brec,

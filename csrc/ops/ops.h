@@ -21,6 +21,11 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor full(const Shape& shape, DType dt, Device dev, double value);
 Tensor arange(double start, double step, int64_t n, DType dt, Device dev);
 
+// bias_act.cpp: act(x + bias), bias of shape (x.shape[-1],), act Copy (linear) / Relu / Sigmoid /
+// Tanh; backward from the gradient and the output y (unused for Copy): {dx, dbias}
+Tensor bias_act(const Tensor& x, const Tensor& bias, UnaryOp act);
+std::vector<Tensor> bias_act_backward(const Tensor& g, const Tensor& y, UnaryOp act);
+
 // reduce.cpp; empty axes reduce everything
 Tensor reduce(ReduceOp op, const Tensor& a, const std::vector<int64_t>& axes, bool keepdims);
 Tensor softmax(const Tensor& a, int64_t axis, bool log);

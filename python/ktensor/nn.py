@@ -3,6 +3,7 @@ from .ops.activations import (elu, gelu, hard_sigmoid, leaky_relu, log_softmax, 
                               softmax, softplus, softsign, swish, tanh)
 from .ops.losses import (sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
                          sparse_softmax_cross_entropy_with_logits)
+from .ops.bias_act import bias_add
 # pool and norm family
 from .ops.norm import (batch_norm_inference, batch_norm_training, batch_normalization, layer_normalization,
                        moments)
@@ -14,7 +15,7 @@ from .ops.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separa
 
 __all__ = ["elu", "gelu", "hard_sigmoid", "leaky_relu", "log_softmax", "relu", "relu6", "selu", "sigmoid", "silu",
            "softmax", "softplus", "softsign", "swish", "tanh", "sigmoid_cross_entropy_with_logits",
-           "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits", "l2_loss"]
+           "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits", "l2_loss", "bias_add"]
 __all__ += ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d"]  # conv family
 
 # pool and norm family

@@ -86,6 +86,14 @@ _ALL = {f.__name__: f for f in (relu, leaky_relu, relu6, elu, selu, gelu, sigmoi
 _ALL["swish"] = silu
 
 
+_FUSED = {linear: "linear", relu: "relu", tanh: "tanh"}  # sigmoid stays apart: losses read its logits
+
+
+def fused_name(activation):
+    """The ktensor.ops.bias_act name of an activation that Conv/Dense fuse with their bias add, else None."""
+    return _FUSED.get(activation)
+
+
 def serialize(activation):
     """The Keras name of an activation function ('relu'), or the function's own name."""
     if activation is None:

@@ -32,3 +32,4 @@ std = reduce_std
 logsumexp = reduce_logsumexp
 
 _install()
+from . import bias_act  # noqa: F401  (the layers' fused epilogue)

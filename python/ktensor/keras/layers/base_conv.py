@@ -3,6 +3,7 @@ activation, channels_first by transposition, and the common config keys."""
 import ktensor as kt
 
 from .. import activations, backend, initializers, regularizers
+from ._bias_activation import bias_activation
 from .layer import Layer
 
 _AXES = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
@@ -140,10 +141,7 @@ class BaseConv(Layer):
             inputs = kt.cast(inputs, self.kernel.dtype)
         last = self.data_format == "channels_last"
         x = inputs if last else kt.transpose(inputs, [0] + list(range(2, self.rank + 2)) + [1])
-        y = self.convolve(x)
-        if self.use_bias:
-            y = y + self.bias
-        y = self.activation(y)
+        y = bias_activation(self.convolve(x), self.bias if self.use_bias else None, self.activation)
         return y if last else kt.transpose(y, [0, self.rank + 1] + list(range(1, self.rank + 1)))
 
     def convolve(self, x):

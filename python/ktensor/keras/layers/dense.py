@@ -2,6 +2,7 @@
 import ktensor as kt
 
 from .. import activations, initializers, regularizers
+from ._bias_activation import bias_activation
 from .layer import Layer
 
 
@@ -49,9 +50,7 @@ class Dense(Layer):
         else:
             lead = tuple(inputs.shape[:-1])
             y = kt.reshape(kt.matmul(kt.reshape(inputs, (-1, in_dim)), self.kernel), lead + (self.units,))
-        if self.use_bias:
-            y = y + self.bias
-        return self.activation(y)
+        return bias_activation(y, self.bias if self.use_bias else None, self.activation)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)[:-1] + (self.units,)
