@@ -11,6 +11,9 @@
 #include "error.h"
 #include "ops/device_call.h"
 #include "ops/ops.h"
+#include <algorithm>
+
+#include "cpu/parallel.h"
 #include "rnn_step.h"
 
 namespace kt {
@@ -50,6 +53,25 @@ Tensor prep_rmask(const Tensor& m, DType dt, Device dev, int64_t g, int64_t B, i
 void step_gemm(const Tensor& like, bool tb, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
                const void* b, int64_t ldb, void* c, int64_t ldc) {
   KT_CALL(like.device(), gemm, like.dtype, false, tb, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1);
+}
+
+// Runs loop(b0, nb) over slices of the batch rows [0, B). On the CPU, batches of at least two
+// slices run their slices on the threads side by side: each slice's whole time loop in one
+// parallel region (its GEMMs and cell kernels then run on that thread), instead of a fork and
+// join per GEMM and per cell kernel every step. The slices (kSliceRows rows) depend on the
+// shape alone, so the results do not depend on the thread count.
+constexpr int64_t kSliceRows = 32;
+
+template <class F>
+void for_row_slices(Device dev, int64_t B, bool can_split, F&& loop) {
+  const int64_t slices = (B + kSliceRows - 1) / kSliceRows;
+  if (dev.is_cuda() || !can_split || slices < 2) return loop(0, B);
+  cpu::parallel_for(slices, cpu::kParallelGrain, [&](int64_t s0, int64_t s1) {
+    for (int64_t sl = s0; sl < s1; ++sl) {
+      const int64_t b0 = sl * kSliceRows;
+      loop(b0, std::min(kSliceRows, B - b0));
+    }
+  });
 }
 
 // A view of rows [lo, lo + n) of a (rows, B, u) buffer.
@@ -120,37 +142,49 @@ std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw_in
   st.ldm = T;
   st.rmask = !rmask_in ? nullptr : !per_gate ? rmask.data() : kind == kRnnGruBefore ? d.at(rmask, 2 * bu) : nullptr;
   st.hd = st.rmask ? hd.data() : nullptr;
-  for (int64_t s = 0; s < T; ++s) {
-    const int64_t t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t, tn = reverse ? t : t + 1;
-    st.xw = d.at(xw, t * B * d.gw);
-    st.gates = d.at(G, t * B * d.gs);
-    st.h_prev = d.at(H, tp * bu);
-    st.h_next = d.at(H, tn * bu);
-    if (kind == kRnnLstm) st.c_prev = d.at(C, tp * bu), st.c_next = d.at(C, tn * bu);
-    st.y = d.at(packed, s * u);
-    st.y_prev = s ? d.at(packed, (s - 1) * u) : nullptr;
-    st.mask = mask_in ? mask.data_as<uint8_t>() + t : nullptr;
-    // (h * rmask) @ U[:, :n] into the step's gates: one GEMM, or one per gate on its own mask.
-    auto h_gemm = [&](int64_t n) {
-      if (!per_gate) return step_gemm(G, false, B, n, u, rmask_in ? hd.data() : st.h_prev, u, U.data(), d.gw,
-                                      st.gates, d.gs);
-      Tensor hg = binary(BinaryOp::Mul, rows(H, tp, 1), rmask);
-      for (int64_t k = 0; k < n / u; ++k)
-        step_gemm(G, false, B, u, u, d.at(hg, k * bu), u, d.at(U, k * u), d.gw, (char*)st.gates + k * u * d.es, d.gs);
-    };
-    if (kind != kRnnGruBefore) {
-      h_gemm(d.gw);
-      KT_CALL(dev, rnn_cell, dt, false, st);
-    } else {
-      st.rh = d.at(RH, t * bu);
-      h_gemm(2 * u);
-      st.phase = 0;
-      KT_CALL(dev, rnn_cell, dt, false, st);
-      step_gemm(G, false, B, u, u, st.rh, u, d.at(U, 2 * u), d.gw, d.at(G, t * B * d.gs + 2 * u), d.gs);
-      st.phase = 1;
-      KT_CALL(dev, rnn_cell, dt, false, st);
+  // The time loop over batch rows [b0, b0 + nb): rows never mix, so slices of the batch can run
+  // their whole loops side by side (see for_row_slices).
+  auto loop = [&](int64_t b0, int64_t nb) {
+    RnnStep sl = st;
+    sl.batch = nb;
+    const int64_t ro = b0 * u;  // offset of row b0 in a (B, u) buffer
+    if (sl.rmask && !per_gate) sl.rmask = (const char*)sl.rmask + ro * d.es;
+    if (sl.hd) sl.hd = (char*)sl.hd + ro * d.es;
+    for (int64_t s = 0; s < T; ++s) {
+      const int64_t t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t, tn = reverse ? t : t + 1;
+      sl.xw = d.at(xw, (t * B + b0) * d.gw);
+      sl.gates = d.at(G, (t * B + b0) * d.gs);
+      sl.h_prev = d.at(H, tp * bu + ro);
+      sl.h_next = d.at(H, tn * bu + ro);
+      if (kind == kRnnLstm) sl.c_prev = d.at(C, tp * bu + ro), sl.c_next = d.at(C, tn * bu + ro);
+      sl.y = d.at(packed, b0 * ldy + s * u);
+      sl.y_prev = s ? d.at(packed, b0 * ldy + (s - 1) * u) : nullptr;
+      sl.mask = mask_in ? mask.data_as<uint8_t>() + b0 * T + t : nullptr;
+      // (h * rmask) @ U[:, :n] into the step's gates: one GEMM, or one per gate on its own mask
+      // (per gate the loop runs on the whole batch).
+      auto h_gemm = [&](int64_t n) {
+        if (!per_gate) return step_gemm(G, false, nb, n, u, rmask_in ? sl.hd : sl.h_prev, u, U.data(), d.gw,
+                                        sl.gates, d.gs);
+        Tensor hg = binary(BinaryOp::Mul, rows(H, tp, 1), rmask);
+        for (int64_t k = 0; k < n / u; ++k)
+          step_gemm(G, false, B, u, u, d.at(hg, k * bu), u, d.at(U, k * u), d.gw, (char*)sl.gates + k * u * d.es,
+                    d.gs);
+      };
+      if (kind != kRnnGruBefore) {
+        h_gemm(d.gw);
+        KT_CALL(dev, rnn_cell, dt, false, sl);
+      } else {
+        sl.rh = d.at(RH, t * bu + ro);
+        h_gemm(2 * u);
+        sl.phase = 0;
+        KT_CALL(dev, rnn_cell, dt, false, sl);
+        step_gemm(G, false, nb, u, u, sl.rh, u, d.at(U, 2 * u), d.gw, (char*)sl.gates + 2 * u * d.es, d.gs);
+        sl.phase = 1;
+        KT_CALL(dev, rnn_cell, dt, false, sl);
+      }
     }
-  }
+  };
+  for_row_slices(dev, B, !per_gate, loop);
   for (int64_t k = 0; k < ns; ++k) {
     Tensor dst = packed.as_strided({B, u}, {ldy, 1}, (T + k) * u);
     copy_(dst, rows(k ? C : H, last, 1).view({B, u}));
@@ -198,42 +232,54 @@ std::vector<Tensor> rnn_backward(int kind, int act, int ract, const Tensor& u_in
   st.dh = dh.data();
   st.gy = gy.data();
   st.dc = kind == kRnnLstm ? dc.data() : nullptr;
-  for (int64_t s = T - 1; s >= 0; --s) {
-    const int64_t t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t, tn = reverse ? t : t + 1;
-    st.gates = d.at(G, t * B * d.gs);
-    st.h_prev = d.at(H, tp * bu);
-    st.h_next = d.at(H, tn * bu);
-    if (kind == kRnnLstm) st.c_prev = d.at(C, tp * bu), st.c_next = d.at(C, tn * bu);
-    st.dy = d.at(dpacked, s * u);
-    st.mask = mask_in ? mask.data_as<uint8_t>() + t : nullptr;
-    st.dxw = d.at(dxw, t * B * d.gw);
-    st.drec = kind == kRnnGruAfter ? d.at(drec, t * B * d.gw) : nullptr;
-    const bool later = s < T - 1;  // a processed step after this one sent gradient through its GEMMs
-    st.rec1 = !later ? nullptr : per_gate ? through.data() : rec1.data();
-    st.rec2 = later && kind == kRnnGruBefore && !per_gate ? rec2.data() : nullptr;
-    // d(gates) @ U[:, :n]^T: into rec1, or per gate into recg.
-    auto back_gemm = [&](const void* dgates, int64_t n) {
-      if (!per_gate) return step_gemm(G, true, B, u, n, dgates, d.gw, U.data(), d.gw, rec1.data(), u);
-      for (int64_t k = 0; k < n / u; ++k)
-        step_gemm(G, true, B, u, u, (const char*)dgates + k * u * d.es, d.gw, d.at(U, k * u), d.gw,
-                  d.at(recg, k * bu), u);
-    };
-    if (kind != kRnnGruBefore) {
-      KT_CALL(dev, rnn_cell, dt, true, st);
-      back_gemm(d.at(drec, t * B * d.gw), d.gw);
-    } else {
-      st.phase = 1;
-      KT_CALL(dev, rnn_cell, dt, true, st);
-      step_gemm(G, true, B, u, u, (char*)st.dxw + 2 * u * d.es, d.gw, d.at(U, 2 * u), d.gw, rec2.data(), u);
-      st.phase = 0;
-      st.rec2 = rec2.data();
-      if (per_gate) st.rmask = d.at(rmask, 2 * bu);  // d(r * h * mask_h) needs the h gate's mask
-      KT_CALL(dev, rnn_cell, dt, true, st);
-      st.rmask = rmask_in && !per_gate ? rmask.data() : nullptr;
-      back_gemm(st.dxw, 2 * u);
+  // Backward through time over batch rows [b0, b0 + nb) (rows never mix; per gate: the whole batch).
+  auto loop = [&](int64_t b0, int64_t nb) {
+    RnnStep sl = st;
+    sl.batch = nb;
+    const int64_t ro = b0 * u;  // offset of row b0 in a (B, u) buffer
+    auto row = [&](const Tensor& t) { return (char*)t.data() + ro * d.es; };
+    if (sl.rmask) sl.rmask = (const char*)sl.rmask + ro * d.es;
+    sl.dh = row(dh), sl.gy = row(gy);
+    if (kind == kRnnLstm) sl.dc = row(dc);
+    for (int64_t s = T - 1; s >= 0; --s) {
+      const int64_t t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t, tn = reverse ? t : t + 1;
+      sl.gates = d.at(G, (t * B + b0) * d.gs);
+      sl.h_prev = d.at(H, tp * bu + ro);
+      sl.h_next = d.at(H, tn * bu + ro);
+      if (kind == kRnnLstm) sl.c_prev = d.at(C, tp * bu + ro), sl.c_next = d.at(C, tn * bu + ro);
+      sl.dy = d.at(dpacked, b0 * ldy + s * u);
+      sl.mask = mask_in ? mask.data_as<uint8_t>() + b0 * T + t : nullptr;
+      sl.dxw = d.at(dxw, (t * B + b0) * d.gw);
+      sl.drec = kind == kRnnGruAfter ? d.at(drec, (t * B + b0) * d.gw) : nullptr;
+      const bool later = s < T - 1;  // a processed step after this one sent gradient through its GEMMs
+      sl.rec1 = !later ? nullptr : per_gate ? through.data() : row(rec1);
+      sl.rec2 = later && kind == kRnnGruBefore && !per_gate ? row(rec2) : nullptr;
+      // d(gates) @ U[:, :n]^T: into rec1, or per gate into recg.
+      auto back_gemm = [&](const void* dgates, int64_t n) {
+        if (!per_gate) return step_gemm(G, true, nb, u, n, dgates, d.gw, U.data(), d.gw, row(rec1), u);
+        for (int64_t k = 0; k < n / u; ++k)
+          step_gemm(G, true, B, u, u, (const char*)dgates + k * u * d.es, d.gw, d.at(U, k * u), d.gw,
+                    d.at(recg, k * bu), u);
+      };
+      if (kind != kRnnGruBefore) {
+        KT_CALL(dev, rnn_cell, dt, true, sl);
+        back_gemm(d.at(drec, (t * B + b0) * d.gw), d.gw);
+      } else {
+        sl.phase = 1;
+        KT_CALL(dev, rnn_cell, dt, true, sl);
+        step_gemm(G, true, nb, u, u, (char*)sl.dxw + 2 * u * d.es, d.gw, d.at(U, 2 * u), d.gw, row(rec2), u);
+        sl.phase = 0;
+        sl.rec2 = row(rec2);
+        const void* shared = sl.rmask;
+        if (per_gate) sl.rmask = d.at(rmask, 2 * bu);  // d(r * h * mask_h) needs the h gate's mask
+        KT_CALL(dev, rnn_cell, dt, true, sl);
+        sl.rmask = shared;
+        back_gemm(sl.dxw, 2 * u);
+      }
+      if (per_gate) through = reduce(ReduceOp::Sum, binary(BinaryOp::Mul, recg, rmask), {0}, false);
     }
-    if (per_gate) through = reduce(ReduceOp::Sum, binary(BinaryOp::Mul, recg, rmask), {0}, false);
-  }
+  };
+  for_row_slices(dev, B, !per_gate, loop);
   // The gradient of h0: direct, plus through the first step's GEMMs.
   if (!per_gate) {
     through = kind == kRnnGruBefore ? binary(BinaryOp::Add, rec1, rec2) : rec1;
