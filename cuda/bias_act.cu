@@ -9,12 +9,6 @@ namespace kt {
 namespace cuda {
 namespace {
 
-// Rows per chunk: enough chunks that ~64K threads share the work, at least 8 rows each.
-int64_t chunk_rows(int64_t m, int64_t c) {
-  const int64_t r = (m * c + 65535) / 65536;
-  return std::min<int64_t>(std::max<int64_t>(r, 8), std::max<int64_t>(m, 1));
-}
-
 // ---- kernels ----
 
 template <UnaryOp A, class T>

@@ -124,6 +124,13 @@ __device__ __forceinline__ T max_keep(T x, T y) {
   return (y > x || (y == x && !signbit(y))) ? y : x;
 }
 
+// Rows per chunk of a fixed-order column reduction (norm, bias gradients): enough chunks that
+// ~64K threads share the work, at least 8 rows each. Set by the shape alone.
+inline int64_t chunk_rows(int64_t m, int64_t c) {
+  const int64_t r = (m * c + 65535) / 65536;
+  return std::min<int64_t>(std::max<int64_t>(r, 8), std::max<int64_t>(m, 1));
+}
+
 // Threads per row for row-wise kernels, chosen from the shape only (so results never depend
 // on the device): a warp for short rows, the whole block for long rows or few rows.
 inline int row_group(int64_t rows, int64_t len) {

@@ -10,12 +10,6 @@ namespace kt {
 namespace cuda {
 namespace {
 
-// Rows per chunk of the column reductions: enough chunks that ~64K threads share the work.
-int64_t chunk_rows(int64_t m, int64_t c) {
-  const int64_t r = (m * c + 65535) / 65536;
-  return std::min<int64_t>(std::max<int64_t>(r, 8), std::max<int64_t>(m, 1));
-}
-
 // ---- device functions ----
 
 // Count, mean and sum of squared deviations of a set of values; merge is Chan et al.'s update.

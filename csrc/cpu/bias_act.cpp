@@ -12,12 +12,6 @@ namespace kt {
 namespace cpu {
 namespace {
 
-// Rows per chunk: about 16K elements (the chunk's partial row stays in L1), at most 4096 chunks.
-int64_t chunk_rows(int64_t rows, int64_t width) {
-  const int64_t by_size = std::max<int64_t>(1, 16384 / std::max<int64_t>(width, 1));
-  return std::max<int64_t>(by_size, (rows + 4095) / 4096);
-}
-
 template <UnaryOp A, class T>
 void forward_t(int64_t m, int64_t c, const T* x, const T* bias, T* y) {
   parallel_for(m, c, [&](int64_t b, int64_t e) {

@@ -12,12 +12,6 @@ namespace kt {
 namespace cpu {
 namespace {
 
-// Rows per chunk: about 16K elements (a chunk stays in cache between its passes), at most 4096 chunks.
-int64_t chunk_rows(int64_t rows, int64_t width) {
-  const int64_t by_size = std::max<int64_t>(1, 16384 / std::max<int64_t>(width, 1));
-  return std::max<int64_t>(by_size, (rows + 4095) / 4096);
-}
-
 // Layer-norm row sums: term i goes to lane i % kLanes; each span of kSpan terms is summed in T
 // (float: no conversions, 8 terms to a lane), the span's lanes then added to the row's double
 // lanes; the terms after the last span go to the double lanes directly, the last few to lane

@@ -20,6 +20,14 @@ inline int64_t num_threads_hint() {
 #endif
 }
 
+// Rows per chunk of a fixed-order column reduction over [rows, width] (norm, bias gradients):
+// about 16K elements, so a chunk stays in cache between its passes, at most 4096 chunks. Set by
+// the shape alone, so the sums never depend on the thread count.
+inline int64_t chunk_rows(int64_t rows, int64_t width) {
+  const int64_t by_size = std::max<int64_t>(1, 16384 / std::max<int64_t>(width, 1));
+  return std::max<int64_t>(by_size, (rows + 4095) / 4096);
+}
+
 template <class F>
 void parallel_for(int64_t n, int64_t work_per_item, F&& f) {
 #ifdef _OPENMP
