@@ -3,6 +3,7 @@
 // then each column's chunks are added in chunk order by one thread: no atomics, so the result
 // is bitwise stable run to run. Sums accumulate in double, as on the CPU.
 #include "common.cuh"
+#include "bias_act_codes.h"
 #include "scalar_ops.h"
 
 namespace kt {
@@ -65,39 +66,23 @@ void backward_t(int64_t m, int64_t c, const T* g, const T* y, T* dx, T* dbias) {
   KT_LAUNCH_CHECK();
 }
 
-template <class T>
-void forward_any(UnaryOp act, int64_t m, int64_t c, const T* x, const T* bias, T* y) {
-  switch (act) {
-    case UnaryOp::Relu: return forward_t<UnaryOp::Relu>(m, c, x, bias, y);
-    case UnaryOp::Sigmoid: return forward_t<UnaryOp::Sigmoid>(m, c, x, bias, y);
-    case UnaryOp::Tanh: return forward_t<UnaryOp::Tanh>(m, c, x, bias, y);
-    default: return forward_t<UnaryOp::Copy>(m, c, x, bias, y);
-  }
-}
-
-template <class T>
-void backward_any(UnaryOp act, int64_t m, int64_t c, const T* g, const T* y, T* dx, T* dbias) {
-  switch (act) {
-    case UnaryOp::Relu: return backward_t<BinaryOp::ReluGrad>(m, c, g, y, dx, dbias);
-    case UnaryOp::Sigmoid: return backward_t<BinaryOp::SigmoidGrad>(m, c, g, y, dx, dbias);
-    case UnaryOp::Tanh: return backward_t<BinaryOp::TanhGrad>(m, c, g, y, dx, dbias);
-    default: return backward_t<BinaryOp::Add>(m, c, g, y, dx, dbias);
-  }
-}
-
 }  // namespace
 
 // ---- entries ----
 
 void bias_act(UnaryOp act, DType dt, int64_t m, int64_t c, const void* x, const void* bias, void* y) {
   if (m <= 0 || c <= 0) return;
-  KT_DISPATCH_FLOAT(dt, T, forward_any<T>(act, m, c, (const T*)x, (const T*)bias, (T*)y));
+  KT_DISPATCH_FLOAT(dt, T, with_bias_act(act, [&](auto a) {
+    forward_t<decltype(a)::act, T>(m, c, (const T*)x, (const T*)bias, (T*)y);
+  }));
 }
 
 void bias_act_backward(UnaryOp act, DType dt, int64_t m, int64_t c, const void* g, const void* y, void* dx,
                        void* dbias) {
   if (m <= 0 || c <= 0) return;
-  KT_DISPATCH_FLOAT(dt, T, backward_any<T>(act, m, c, (const T*)g, (const T*)y, (T*)dx, (T*)dbias));
+  KT_DISPATCH_FLOAT(dt, T, with_bias_act(act, [&](auto a) {
+    backward_t<decltype(a)::grad, T>(m, c, (const T*)g, (const T*)y, (T*)dx, (T*)dbias);
+  }));
 }
 
 }  // namespace cuda

@@ -6,6 +6,7 @@
 
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
+#include "bias_act_codes.h"
 #include "scalar_ops.h"
 
 namespace kt {
@@ -57,35 +58,19 @@ void backward_t(int64_t m, int64_t c, const T* g, const T* y, T* dx, T* dbias) {
   }
 }
 
-template <class T>
-void forward_any(UnaryOp act, int64_t m, int64_t c, const T* x, const T* bias, T* y) {
-  switch (act) {
-    case UnaryOp::Relu: return forward_t<UnaryOp::Relu>(m, c, x, bias, y);
-    case UnaryOp::Sigmoid: return forward_t<UnaryOp::Sigmoid>(m, c, x, bias, y);
-    case UnaryOp::Tanh: return forward_t<UnaryOp::Tanh>(m, c, x, bias, y);
-    default: return forward_t<UnaryOp::Copy>(m, c, x, bias, y);
-  }
-}
-
-template <class T>
-void backward_any(UnaryOp act, int64_t m, int64_t c, const T* g, const T* y, T* dx, T* dbias) {
-  switch (act) {
-    case UnaryOp::Relu: return backward_t<BinaryOp::ReluGrad>(m, c, g, y, dx, dbias);
-    case UnaryOp::Sigmoid: return backward_t<BinaryOp::SigmoidGrad>(m, c, g, y, dx, dbias);
-    case UnaryOp::Tanh: return backward_t<BinaryOp::TanhGrad>(m, c, g, y, dx, dbias);
-    default: return backward_t<BinaryOp::Add>(m, c, g, y, dx, dbias);
-  }
-}
-
 }  // namespace
 
 void bias_act(UnaryOp act, DType dt, int64_t m, int64_t c, const void* x, const void* bias, void* y) {
-  KT_DISPATCH_FLOAT(dt, T, forward_any<T>(act, m, c, (const T*)x, (const T*)bias, (T*)y));
+  KT_DISPATCH_FLOAT(dt, T, with_bias_act(act, [&](auto a) {
+    forward_t<decltype(a)::act, T>(m, c, (const T*)x, (const T*)bias, (T*)y);
+  }));
 }
 
 void bias_act_backward(UnaryOp act, DType dt, int64_t m, int64_t c, const void* g, const void* y, void* dx,
                        void* dbias) {
-  KT_DISPATCH_FLOAT(dt, T, backward_any<T>(act, m, c, (const T*)g, (const T*)y, (T*)dx, (T*)dbias));
+  KT_DISPATCH_FLOAT(dt, T, with_bias_act(act, [&](auto a) {
+    backward_t<decltype(a)::grad, T>(m, c, (const T*)g, (const T*)y, (T*)dx, (T*)dbias);
+  }));
 }
 
 }  // namespace cpu
