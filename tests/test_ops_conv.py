@@ -193,6 +193,62 @@ def test_conv2d_nchw(device):
     assert_close(got, expected, rtol=1e-12, atol=1e-12)
 
 
+# ---- conv2d: the CPU's Winograd F(2x2, 3x3) path (3x3, stride 1, one group, 16+ channels) ----
+
+# Odd and even sizes (a last tile half outside the output, images smaller than one tile),
+# valid / same and explicit asymmetric padding (pads top, bottom, left, right).
+@pytest.mark.parametrize("shape,oc,pads", [
+    ((2, 7, 9, 16), 17, (0, 0, 0, 0)), ((3, 8, 5, 19), 16, (1, 1, 1, 1)), ((1, 3, 3, 16), 16, (0, 0, 0, 0)),
+    ((2, 1, 2, 16), 18, (1, 1, 1, 1)), ((1, 6, 7, 20), 16, (0, 2, 1, 0)), ((2, 4, 4, 16), 21, (2, 2, 2, 2)),
+    ((1, 2, 5, 17), 16, (2, 0, 0, 1))])
+def test_conv2d_winograd_against_numpy(shape, oc, pads, device):
+    x, w = data(shape, 60), data((3, 3, shape[3], oc), 61)
+    explicit = [[0, 0], list(pads[0:2]), list(pads[2:4]), [0, 0]]
+    out, (dx, dw), gy = run_with_grads(lambda a, b: nn.conv2d(a, b, 1, explicit), [x, w], 62, device)
+    assert_close(out, ref_conv(x, w, [1, 1], pads, [1, 1], 1), rtol=1e-12, atol=1e-12, device=device)
+    ex, ew = ref_grads(x, w, gy, [1, 1], pads, [1, 1], 1)
+    assert_close(dx, ex, rtol=1e-12, atol=1e-12)
+    assert_close(dw, ew, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_winograd_float32_blocks_thread_independent():
+    """The convnet's second layer over enough images for many tile blocks and kernel-gradient
+    parts: float32 close to the float64 reference, and bitwise the same on 1, 2 or 3 threads."""
+    x, w = data((9, 26, 26, 32), 63, np.float32), data((3, 3, 32, 64), 64, np.float32)
+    before, runs = ktensor.config.info()["openmp_threads"], []
+    try:
+        for n in (1, 2, 3):
+            ktensor.config.set_num_threads(n)
+            out, (dx, dw), gy = run_with_grads(lambda a, b: nn.conv2d(a, b, 1, "VALID"), [x, w], 65, "cpu")
+            runs.append([out.numpy(), dx.numpy(), dw.numpy()])
+    finally:
+        ktensor.config.set_num_threads(before)
+    for r in runs[1:]:
+        for a, b in zip(r, runs[0]):
+            np.testing.assert_array_equal(a, b)
+    x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), gy.astype(np.float64)
+    ex, ew = ref_grads(x64, w64, g64, [1, 1], (0, 0, 0, 0), [1, 1], 1)
+    # float32 rounding: terms of size ~1, 288 per output and input-gradient value, 46656 per
+    # kernel-gradient value
+    np.testing.assert_allclose(runs[0][0], ref_conv(x64, w64, [1, 1], (0, 0, 0, 0), [1, 1], 1), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(runs[0][1], ex, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(runs[0][2], ew, rtol=1e-4, atol=2e-3)
+
+
+@pytest.mark.parametrize("padding", ["VALID", "SAME"])
+def test_conv2d_winograd_gradcheck(padding, device):
+    # Winograd needs 16+ channels, more elements than a gradcheck perturbs: the input and the
+    # kernel are fixed random projections of small float64 arrays, so their gradients pass
+    # through both conv gradients.
+    px, pk = data((2, 16), 68), data((2, 16 * 16), 69)
+
+    def fn(a, k):
+        x = ktensor.matmul(a, ktensor.constant(px))
+        w = ktensor.reshape(ktensor.matmul(k, ktensor.constant(pk)), (3, 3, 16, 16))
+        return nn.conv2d(x, w, 1, padding)
+    gradcheck(fn, [data((1, 4, 3, 2), 66), data((9, 2), 67)], device)
+
+
 # ---- conv1d ----
 
 @pytest.mark.parametrize("stride", [1, 2, 3])
@@ -354,7 +410,7 @@ def test_conv2d_cuda_chunks():
 
 
 @cuda_only
-@pytest.mark.parametrize("case", ["conv1d", "transpose", "depthwise", "pointwise", "chunks"])
+@pytest.mark.parametrize("case", ["conv1d", "transpose", "depthwise", "pointwise", "chunks", "winograd"])
 def test_conv_cuda_parity_more(case):
     f32 = np.float32
     if case == "conv1d":
@@ -368,6 +424,9 @@ def test_conv_cuda_parity_more(case):
                [data((2, 9, 9, 6), 46, f32), data((3, 3, 6, 2), 47, f32)], rtol=1e-4, atol=1e-4)
     elif case == "pointwise":
         parity(lambda a, k: nn.conv2d(a, k, 1, "VALID"), [data((2, 7, 5, 6), 48, f32), data((1, 1, 6, 9), 49, f32)],
+               rtol=1e-4, atol=1e-4)
+    elif case == "winograd":  # the CPU's Winograd shapes: 3x3, stride 1, 16+ channels
+        parity(lambda a, k: nn.conv2d(a, k, 1, "SAME"), [data((3, 11, 10, 24), 54, f32), data((3, 3, 24, 20), 55, f32)],
                rtol=1e-4, atol=1e-4)
     else:  # the kernel gradient sums 86528 float32 terms of size ~1: the CPU alone is 2.8e-4 off
         parity(lambda a, k: nn.conv2d(a, k, 1, "VALID"),

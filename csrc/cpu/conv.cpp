@@ -1,5 +1,6 @@
 // 2-D convolution on the CPU: im2col (NHWC patches) + the BLAS gemm of cpu/matmul.cpp, one
-// product per group (the gemm's batch axis walks the groups). The patch matrix of a chunk of
+// product per group (the gemm's batch axis walks the groups); 3x3 stride-1 kernels over enough
+// channels go to Winograd (cpu/winograd.cpp). The patch matrix of a chunk of
 // images is bounded (kChunkBytes), so memory stays small whatever the batch. 1x1 stride-1
 // convolutions use the image itself as the patch matrix; short patches (one input channel,
 // depthwise) use direct loops instead. Every sum has a fixed order: the
@@ -12,6 +13,7 @@
 
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
+#include "cpu/winograd.h"
 
 namespace kt {
 namespace cpu {
@@ -93,12 +95,6 @@ void col2im(const ConvShape& s, const T* dcols, T* dx, int64_t n0, int64_t nimg)
       }
     }
   });
-}
-
-// Scratch memory that is written before it is read: no zero-fill.
-template <class T>
-std::unique_ptr<T[]> scratch(int64_t n) {
-  return std::unique_ptr<T[]>(new T[std::max<int64_t>(n, 1)]);
 }
 
 // ---- direct loops for short patches (kg < kDirectPatch, e.g. a 3x3 kernel over one channel),
@@ -345,29 +341,11 @@ void gemm_forward(DType dt, const ConvShape& s, int64_t m, const T* cols, int64_
   gemm(dt, false, false, m, s.ocg(), s.kg(), cols, ld_cols, s.kg(), w, s.oc, s.ocg(), out, s.oc, s.ocg(), s.groups);
 }
 
-// Runs body(i, scratch) for items i in [0, n). With at least one item per thread the items
-// are spread over the threads, each with its own scratch buffer, in one parallel region (the
-// kernels called inside then run on their thread: far fewer fork/joins than one region per
-// chunk per step); else they run in turn with the kernels parallel inside. Either way each
-// item computes the same numbers.
-template <class T, class F>
-void over_items(int64_t n, int64_t scratch_elems, F&& body) {
-  const int64_t threads = num_threads_hint();
-  if (threads > 1 && n >= threads) {
-    parallel_for(n, kParallelGrain, [&](int64_t i0, int64_t i1) {
-      auto buf = scratch<T>(scratch_elems);
-      for (int64_t i = i0; i < i1; ++i) body(i, buf.get());
-    });
-  } else {
-    auto buf = scratch<T>(scratch_elems);
-    for (int64_t i = 0; i < n; ++i) body(i, buf.get());
-  }
-}
-
 template <class T>
 void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w) {
   if (s.pointwise()) return gemm_forward(dt, s, s.n * s.pixels(), x, s.c, w, out);
   if (s.kg() < kDirectPatch) return direct_forward(s, out, x, w);
+  if (winograd_fits(s)) return winograd_forward(dt, s, out, x, w);
   const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
   over_items<T>(chunks, chunk * s.pixels() * s.patch(), [&](int64_t c, T* cols) {
     const int64_t n0 = c * chunk, nimg = std::min(chunk, s.n - n0);
@@ -384,6 +362,7 @@ void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T*
   };
   if (s.pointwise()) return product(s.n * s.pixels(), gy, dx, s.c);
   if (s.kg() < kDirectPatch) return direct_backward_input(s, dx, gy, w);
+  if (winograd_fits(s)) return winograd_backward_input(dt, s, dx, gy, w);
   const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
   over_items<T>(chunks, chunk * s.pixels() * s.patch(), [&](int64_t c, T* dcols) {
     const int64_t n0 = c * chunk, nimg = std::min(chunk, s.n - n0);
@@ -404,6 +383,7 @@ void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T*
   const int64_t wn = s.kg() * s.oc;
   if (s.pointwise()) return product(s.n * s.pixels(), x, s.c, gy, dw);
   if (s.kg() < kDirectPatch) return direct_backward_kernel(s, dw, x, gy);
+  if (winograd_fits(s)) return winograd_backward_kernel(dt, s, dw, x, gy);
   const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
   const int64_t parts = std::min(chunks, kParts), cols_n = chunk * s.pixels() * s.patch();
   auto partial = scratch<T>(parts * wn);

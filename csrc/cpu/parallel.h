@@ -3,6 +3,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -46,6 +47,31 @@ void parallel_for(int64_t n, int64_t work_per_item, F&& f) {
   }
 #endif
   f(0, n);
+}
+
+// Scratch memory that is written before it is read: no zero-fill.
+template <class T>
+std::unique_ptr<T[]> scratch(int64_t n) {
+  return std::unique_ptr<T[]>(new T[std::max<int64_t>(n, 1)]);
+}
+
+// Runs body(i, scratch) for items i in [0, n). With at least one item per thread the items
+// are spread over the threads, each with its own scratch buffer, in one parallel region (the
+// kernels called inside then run on their thread: far fewer fork/joins than one region per
+// chunk per step); else they run in turn with the kernels parallel inside. Either way each
+// item computes the same numbers.
+template <class T, class F>
+void over_items(int64_t n, int64_t scratch_elems, F&& body) {
+  const int64_t threads = num_threads_hint();
+  if (threads > 1 && n >= threads) {
+    parallel_for(n, kParallelGrain, [&](int64_t i0, int64_t i1) {
+      auto buf = scratch<T>(scratch_elems);
+      for (int64_t i = i0; i < i1; ++i) body(i, buf.get());
+    });
+  } else {
+    auto buf = scratch<T>(scratch_elems);
+    for (int64_t i = 0; i < n; ++i) body(i, buf.get());
+  }
 }
 
 }  // namespace cpu
