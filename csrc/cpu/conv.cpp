@@ -377,34 +377,26 @@ void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T*
   // (set by the shape alone); each run sums its chunks' products in order into its partial,
   // and the partials are added in run order.
   constexpr int64_t kParts = 16;
-  auto product = [&](int64_t m, const T* cols, int64_t ld, const T* g, T* dst) {
-    gemm(dt, true, false, s.kg(), s.ocg(), m, cols, ld, s.kg(), g, s.oc, s.ocg(), dst, s.oc, s.ocg(), s.groups);
+  auto product = [&](int64_t m, const T* cols, int64_t ld, const T* g, T* dst, bool add) {
+    gemm_add(dt, true, false, s.kg(), s.ocg(), m, cols, ld, s.kg(), g, s.oc, s.ocg(), dst, s.oc, s.ocg(), s.groups,
+             add);
   };
   const int64_t wn = s.kg() * s.oc;
-  if (s.pointwise()) return product(s.n * s.pixels(), x, s.c, gy, dw);
+  if (s.pointwise()) return product(s.n * s.pixels(), x, s.c, gy, dw, false);
   if (s.kg() < kDirectPatch) return direct_backward_kernel(s, dw, x, gy);
   if (winograd_fits(s)) return winograd_backward_kernel(dt, s, dw, x, gy);
   const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
   const int64_t parts = std::min(chunks, kParts), cols_n = chunk * s.pixels() * s.patch();
   auto partial = scratch<T>(parts * wn);
-  over_items<T>(parts, cols_n + wn, [&](int64_t p, T* buf) {
-    T *cols = buf, *tmp = buf + cols_n, *acc = partial.get() + p * wn;
-    for (int64_t c = chunks * p / parts; c < chunks * (p + 1) / parts; ++c) {
+  over_items<T>(parts, cols_n, [&](int64_t p, T* cols) {
+    const int64_t c0 = chunks * p / parts, c1 = chunks * (p + 1) / parts;
+    for (int64_t c = c0; c < c1; ++c) {
       const int64_t n0 = c * chunk, nimg = std::min(chunk, s.n - n0);
       im2col(s, x, cols, n0, nimg);
-      const bool first = c == chunks * p / parts;
-      product(nimg * s.pixels(), cols, s.patch(), gy + n0 * s.pixels() * s.oc, first ? acc : tmp);
-      if (!first)
-        for (int64_t i = 0; i < wn; ++i) acc[i] += tmp[i];
+      product(nimg * s.pixels(), cols, s.patch(), gy + n0 * s.pixels() * s.oc, partial.get() + p * wn, c > c0);
     }
   });
-  parallel_for(wn, parts, [&](int64_t e0, int64_t e1) {
-    for (int64_t e = e0; e < e1; ++e) {
-      T v = partial[e];
-      for (int64_t p = 1; p < parts; ++p) v += partial[p * wn + e];
-      dw[e] = v;
-    }
-  });
+  sum_parts(partial.get(), parts, wn, wn, dw);
 }
 
 }  // namespace

@@ -74,5 +74,19 @@ void over_items(int64_t n, int64_t scratch_elems, F&& body) {
   }
 }
 
+// dst[e] = part 0 + part 1 + ... at e, in part order: the fixed-order sum of per-part partial
+// results (`count` parts of n values, `stride` apart; dst may be part 0 itself).
+template <class T>
+void sum_parts(const T* parts, int64_t count, int64_t stride, int64_t n, T* dst) {
+  parallel_for(n, count, [&](int64_t e0, int64_t e1) {
+    if (dst != parts) std::copy(parts + e0, parts + e1, dst + e0);
+    for (int64_t p = 1; p < count; ++p) {
+      const T* src = parts + p * stride;
+#pragma omp simd
+      for (int64_t e = e0; e < e1; ++e) dst[e] += src[e];
+    }
+  });
+}
+
 }  // namespace cpu
 }  // namespace kt

@@ -1,8 +1,8 @@
-// Winograd F(2x2, 3x3) (Lavin & Gray 2015) for 3x3 stride-1 convolutions on the CPU. Each
-// 2x2 block of output pixels ("tile") reads a 4x4 input window; in the transformed domain the
-// 3x3 kernel becomes 16 elementwise products, so every tile costs 16 channel-by-channel
-// products (one gemm per position, over a block of tiles) instead of 36: 2.25x fewer flops
-// than im2col. The transforms are adds and halvings only.
+// Winograd F(4x4, 3x3) (Lavin & Gray 2015, interpolation points 0, 1, -1, 2, -2, infinity) for
+// 3x3 stride-1 convolutions on the CPU. Each 4x4 block of output pixels ("tile") reads a 6x6
+// input window; in the transformed domain the 3x3 kernel becomes 36 elementwise products, so a
+// tile costs 36 channel-by-channel products (one gemm per position, over a block of tiles)
+// instead of 144: 4x fewer flops than im2col. The transforms are a few adds per value.
 //   forward:       Y  = A^T [ (G g G^T) . (B^T d B) ] A
 //   input grad:    the forward of the output gradient with the kernel turned 180 degrees and
 //                  its channel axes swapped ("full" padding)
@@ -21,25 +21,123 @@ namespace kt {
 namespace cpu {
 namespace {
 
-// Transformed tiles per block: input and output planes (16 positions each) about 1 MiB, so a
+constexpr int64_t kTile = 4;            // output pixels per tile side
+constexpr int64_t kWin = kTile + 2;     // input pixels per window side
+constexpr int64_t kPos = kWin * kWin;   // transformed positions per tile
+
+// Transformed tiles per block: input and output planes (all positions) about 1.5 MiB, so a
 // block stays in the core's L2 cache from its transform through the gemms to the next one.
-constexpr int64_t kBlockBytes = 1 << 20;
+constexpr int64_t kBlockBytes = 3 << 19;
+
+// ---- the 1-D transforms, on the values along one column or row of a tile ----
+
+template <class T, int N>
+struct Vals {
+  T v[N];
+};
+
+template <class T>
+inline Vals<T, 6> bt(const Vals<T, 6>& d) {  // B^T d
+  const T* x = d.v;
+  return {{T(4) * x[0] - T(5) * x[2] + x[4], x[3] + x[4] - T(4) * (x[1] + x[2]), T(4) * (x[1] - x[2]) + x[4] - x[3],
+           T(2) * (x[3] - x[1]) + x[4] - x[2], T(2) * (x[1] - x[3]) + x[4] - x[2], T(4) * x[1] - T(5) * x[3] + x[5]}};
+}
+
+template <class T>
+inline Vals<T, 4> at(const Vals<T, 6>& m) {  // A^T m
+  const T* x = m.v;
+  const T p1 = x[1] + x[2], m1 = x[1] - x[2], p2 = x[3] + x[4], m2 = x[3] - x[4];
+  return {{x[0] + p1 + p2, m1 + T(2) * m2, p1 + T(4) * p2, m1 + T(8) * m2 + x[5]}};
+}
+
+template <class T>
+inline Vals<T, 6> a(const Vals<T, 4>& g) {  // A g
+  const T* x = g.v;
+  const T e = x[0] + x[2], o = x[1] + x[3], e4 = x[0] + T(4) * x[2], o8 = T(2) * x[1] + T(8) * x[3];
+  return {{x[0], e + o, e - o, e4 + o8, e4 - o8, x[3]}};
+}
+
+template <class T>
+inline Vals<T, 6> gk(const Vals<T, 3>& g) {  // G g
+  const T* x = g.v;
+  const T s = x[0] + x[2];
+  return {{x[0] / T(4), -(s + x[1]) / T(6), (x[1] - s) / T(6), (x[0] + T(2) * x[1] + T(4) * x[2]) / T(24),
+           (x[0] - T(2) * x[1] + T(4) * x[2]) / T(24), x[2]}};
+}
+
+template <class T>
+inline Vals<T, 3> gt(const Vals<T, 6>& q) {  // G^T q
+  const T* x = q.v;
+  return {{x[0] / T(4) - (x[1] + x[2]) / T(6) + (x[3] + x[4]) / T(24),
+           (x[2] - x[1]) / T(6) + (x[3] - x[4]) / T(12),
+           (x[3] + x[4]) / T(6) - (x[1] + x[2]) / T(6) + x[5]}};
+}
+
+// f on each column of the R x R block x, then on each row of the result: an S x S block.
+// Unrolled, so that GCC keeps it in registers and vectorises the channel loop around it.
+template <int S, int R, class T, class F>
+inline Vals<Vals<T, S>, S> both_ways(const Vals<Vals<T, R>, R>& x, F f) {
+  Vals<Vals<T, S>, R> cols;
+#pragma GCC unroll 6
+  for (int b = 0; b < R; ++b) {
+    Vals<T, R> col;
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) col.v[r] = x.v[r].v[b];
+    cols.v[b] = f(col);
+  }
+  Vals<Vals<T, S>, S> out;
+#pragma GCC unroll 6
+  for (int r = 0; r < S; ++r) {
+    Vals<T, R> row;
+#pragma GCC unroll 6
+    for (int b = 0; b < R; ++b) row.v[b] = cols.v[b].v[r];
+    out.v[r] = f(row);
+  }
+  return out;
+}
+
+// ---- tiles ----
 
 struct Tiling {
   int64_t tx, per_image, total, block, blocks;
 };
 
-// Tiles cover the output of s in 2x2 steps, image by image; tile t of image img starts at
-// output row 2 * (t / tx), column 2 * (t % tx).
+// Tiles cover the output of s in 4x4 steps, image by image; tile t of image img starts at
+// output row 4 * (t / tx), column 4 * (t % tx).
 Tiling tiling(const ConvShape& s, size_t elem) {
   Tiling tl;
-  tl.tx = (s.ow + 1) / 2;
-  tl.per_image = (s.oh + 1) / 2 * tl.tx;
+  tl.tx = (s.ow + kTile - 1) / kTile;
+  tl.per_image = (s.oh + kTile - 1) / kTile * tl.tx;
   tl.total = s.n * tl.per_image;
-  const int64_t per_tile = 16 * (s.c + s.oc) * (int64_t)elem;
+  const int64_t per_tile = kPos * (s.c + s.oc) * (int64_t)elem;
   tl.block = std::clamp<int64_t>(kBlockBytes / per_tile, 1, std::max<int64_t>(tl.total, 1));
   tl.blocks = (tl.total + tl.block - 1) / tl.block;
   return tl;
+}
+
+// The first pixel of tile t's block in an (n, rows, cols, ch) image whose tile grid starts at
+// (-top, -left), and its place: in place when `size` x `size` pixels fit, else gathered into
+// buf (zeros outside the image; rows `size` pixels apart). Returns the row distance.
+template <class T>
+int64_t block_at(const Tiling& tl, int64_t t, int64_t rows, int64_t cols, int64_t ch, int64_t top, int64_t left,
+                 int64_t size, const T* img, T* buf, const T** first) {
+  const int64_t n = t / tl.per_image, r = t % tl.per_image;
+  const int64_t y0 = r / tl.tx * kTile - top, x0 = r % tl.tx * kTile - left;
+  const int64_t base = ((n * rows + y0) * cols + x0) * ch;  // may lie outside: offsets, not pointers
+  if (y0 >= 0 && y0 + size <= rows && x0 >= 0 && x0 + size <= cols) {
+    *first = img + base;
+    return cols * ch;
+  }
+  for (int64_t a = 0; a < size; ++a)
+    for (int64_t b = 0; b < size; ++b) {
+      T* dst = buf + (a * size + b) * ch;
+      const bool in = y0 + a >= 0 && y0 + a < rows && x0 + b >= 0 && x0 + b < cols;
+      const T* src = in ? img + base + (a * cols + b) * ch : nullptr;
+      if (in) std::copy(src, src + ch, dst);
+      else std::fill(dst, dst + ch, T(0));
+    }
+  *first = buf;
+  return size * ch;
 }
 
 // U[pos][i][j] = (G g G^T)[pos] for the 3x3 kernel g from input channel i to output channel j
@@ -47,147 +145,92 @@ Tiling tiling(const ConvShape& s, size_t elem) {
 template <class T>
 void transform_kernel(const T* w, int64_t cin, int64_t cout, bool flip, T* U) {
   const int64_t plane = cin * cout;
-  const T h = T(0.5);
-  parallel_for(cin, 64 * cout, [&](int64_t i0, int64_t i1) {
+  parallel_for(cin, 256 * cout, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i)
       for (int64_t j = 0; j < cout; ++j) {
-        T g[9], t[12];
-        for (int k = 0; k < 9; ++k) g[k] = flip ? w[((8 - k) * cout + j) * cin + i] : w[(k * cin + i) * cout + j];
-        for (int k = 0; k < 3; ++k) {  // G g: rows
-          t[k] = g[k];
-          t[3 + k] = h * (g[k] + g[3 + k] + g[6 + k]);
-          t[6 + k] = h * (g[k] - g[3 + k] + g[6 + k]);
-          t[9 + k] = g[6 + k];
-        }
-        T* u = U + i * cout + j;
-        for (int a = 0; a < 4; ++a) {  // (G g) G^T: columns
-          const T* r = t + 3 * a;
-          u[(4 * a + 0) * plane] = r[0];
-          u[(4 * a + 1) * plane] = h * (r[0] + r[1] + r[2]);
-          u[(4 * a + 2) * plane] = h * (r[0] - r[1] + r[2]);
-          u[(4 * a + 3) * plane] = r[2];
-        }
+        Vals<Vals<T, 3>, 3> g;
+        for (int k = 0; k < 9; ++k)
+          g.v[k / 3].v[k % 3] = flip ? w[((8 - k) * cout + j) * cin + i] : w[(k * cin + i) * cout + j];
+        const auto u = both_ways<6>(g, gk<T>);
+        for (int k = 0; k < kPos; ++k) U[k * plane + i * cout + j] = u.v[k / kWin].v[k % kWin];
       }
   });
 }
 
-// The 4x4 (input) or 2x2 (output) pixel block of one tile: its first pixel and the distance
-// between its rows. Tiles inside the image read or write it in place; tiles at the edges go
-// through a small buffer of the block (zeros outside the image), with rows 4 or 2 pixels apart.
-template <class T>
-struct Block {
-  T* p;
-  int64_t row;
-};
-
-// The input block of tile t (in place, or gathered into buf with zeros outside the image).
-template <class T>
-Block<const T> input_block(const ConvShape& s, const Tiling& tl, const T* x, int64_t t, T* buf) {
-  const int64_t img = t / tl.per_image, r = t % tl.per_image, C = s.c;
-  const int64_t iy0 = r / tl.tx * 2 - s.pt, ix0 = r % tl.tx * 2 - s.pl;
-  const T* first = x + ((img * s.h + iy0) * s.w + ix0) * C;
-  if (iy0 >= 0 && iy0 + 4 <= s.h && ix0 >= 0 && ix0 + 4 <= s.w) return {first, s.w * C};
-  for (int64_t a = 0; a < 4; ++a)
-    for (int64_t b = 0; b < 4; ++b) {
-      const int64_t iy = iy0 + a, ix = ix0 + b;
-      T* dst = buf + (a * 4 + b) * C;
-      if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) std::copy(first + (a * s.w + b) * C, first + (a * s.w + b + 1) * C, dst);
-      else std::fill(dst, dst + C, T(0));
-    }
-  return {buf, 4 * C};
-}
-
-// The 1-D transforms, on 4 (or 2) values along a row or a column of a tile: B^T, A^T and A.
-// The 2-D transforms apply one to each column, then to each row of the result. Written out
-// without inner loops (and without arrays) so that GCC vectorises the channel loop around them.
-template <class T> struct Four { T a, b, c, d; };
-template <class T> struct Two { T a, b; };
-template <class T> inline Four<T> bt(T d0, T d1, T d2, T d3) { return {d0 - d2, d1 + d2, d2 - d1, d1 - d3}; }
-template <class T> inline Two<T> at(T m0, T m1, T m2, T m3) { return {m0 + m1 + m2, m1 - m2 - m3}; }
-template <class T> inline Four<T> a1(T g0, T g1) { return {g0, g0 + g1, g0 - g1, -g1}; }
-
-// Stores four values `plane` apart: positions (row, 0..3) of a transformed tile.
-template <class T> inline void put(T* v, int64_t plane, Four<T> r) {
-  v[0] = r.a, v[plane] = r.b, v[2 * plane] = r.c, v[3 * plane] = r.d;
-}
-
-// V[pos][i][c] = (B^T d B)[pos] for the 4x4 input windows d of tiles t0 + i, i < nt, zeros
-// where a window leaves the image.
+// V[pos][i][c] = (B^T d B)[pos] for the input windows d of tiles t0 + i, i < nt, zeros where a
+// window leaves the image.
 template <class T>
 void transform_input(const ConvShape& s, const Tiling& tl, const T* x, T* buf, int64_t t0, int64_t nt, T* V) {
   const int64_t C = s.c, plane = nt * C;
   for (int64_t i = 0; i < nt; ++i) {
-    const Block<const T> blk = input_block(s, tl, x, t0 + i, buf);
-    const T *__restrict r0 = blk.p, *__restrict r1 = r0 + blk.row, *__restrict r2 = r1 + blk.row,
-                        *__restrict r3 = r2 + blk.row;
+    const T* first;
+    const int64_t row = block_at(tl, t0 + i, s.h, s.w, C, s.pt, s.pl, kWin, x, buf, &first);
+    const T* __restrict d = first;
     T* __restrict v = V + i * C;
 #pragma omp simd
     for (int64_t c = 0; c < C; ++c) {
-      const Four<T> k0 = bt(r0[c], r1[c], r2[c], r3[c]);
-      const Four<T> k1 = bt(r0[C + c], r1[C + c], r2[C + c], r3[C + c]);
-      const Four<T> k2 = bt(r0[2 * C + c], r1[2 * C + c], r2[2 * C + c], r3[2 * C + c]);
-      const Four<T> k3 = bt(r0[3 * C + c], r1[3 * C + c], r2[3 * C + c], r3[3 * C + c]);
-      put(v + c, plane, bt(k0.a, k1.a, k2.a, k3.a));
-      put(v + 4 * plane + c, plane, bt(k0.b, k1.b, k2.b, k3.b));
-      put(v + 8 * plane + c, plane, bt(k0.c, k1.c, k2.c, k3.c));
-      put(v + 12 * plane + c, plane, bt(k0.d, k1.d, k2.d, k3.d));
+      Vals<Vals<T, 6>, 6> win;
+#pragma GCC unroll 6
+      for (int r = 0; r < 6; ++r)
+#pragma GCC unroll 6
+        for (int b = 0; b < 6; ++b) win.v[r].v[b] = d[r * row + b * C + c];
+      const auto t = both_ways<6>(win, bt<T>);
+#pragma GCC unroll 36
+      for (int k = 0; k < kPos; ++k) v[k * plane + c] = t.v[k / 6].v[k % 6];
     }
   }
 }
 
-// out 2x2 blocks = A^T M A for tiles t0 + i; blocks past the output's edge go through buf.
+// out tiles = A^T M A for tiles t0 + i; tiles past the output's edge go through buf.
 template <class T>
 void transform_output(const ConvShape& s, const Tiling& tl, const T* M, T* buf, int64_t t0, int64_t nt, T* out) {
   const int64_t O = s.oc, plane = nt * O;
   for (int64_t i = 0; i < nt; ++i) {
-    const int64_t t = t0 + i, img = t / tl.per_image, r = t % tl.per_image;
-    const int64_t oy0 = r / tl.tx * 2, ox0 = r % tl.tx * 2;
-    T* first = out + ((img * s.oh + oy0) * s.ow + ox0) * O;
-    const bool inside = oy0 + 2 <= s.oh && ox0 + 2 <= s.ow;
-    T *__restrict y0 = inside ? first : buf, *__restrict y1 = y0 + (inside ? s.ow * O : 2 * O);
+    const int64_t t = t0 + i, r = t % tl.per_image;
+    const int64_t oy0 = r / tl.tx * kTile, ox0 = r % tl.tx * kTile;
+    T* first = out + ((t / tl.per_image * s.oh + oy0) * s.ow + ox0) * O;
+    const bool inside = oy0 + kTile <= s.oh && ox0 + kTile <= s.ow;
+    T* __restrict y = inside ? first : buf;
+    const int64_t row = inside ? s.ow * O : kTile * O;
     const T* __restrict m = M + i * O;
 #pragma omp simd
     for (int64_t o = 0; o < O; ++o) {
-      const T* mo = m + o;
-      const Two<T> k0 = at(mo[0], mo[4 * plane], mo[8 * plane], mo[12 * plane]);
-      const Two<T> k1 = at(mo[plane], mo[5 * plane], mo[9 * plane], mo[13 * plane]);
-      const Two<T> k2 = at(mo[2 * plane], mo[6 * plane], mo[10 * plane], mo[14 * plane]);
-      const Two<T> k3 = at(mo[3 * plane], mo[7 * plane], mo[11 * plane], mo[15 * plane]);
-      const Two<T> row0 = at(k0.a, k1.a, k2.a, k3.a), row1 = at(k0.b, k1.b, k2.b, k3.b);
-      y0[o] = row0.a, y0[O + o] = row0.b, y1[o] = row1.a, y1[O + o] = row1.b;
+      Vals<Vals<T, 6>, 6> tm;
+#pragma GCC unroll 36
+      for (int k = 0; k < kPos; ++k) tm.v[k / 6].v[k % 6] = m[k * plane + o];
+      const auto yt = both_ways<4>(tm, at<T>);
+#pragma GCC unroll 4
+      for (int a = 0; a < 4; ++a)
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; ++b) y[a * row + b * O + o] = yt.v[a].v[b];
     }
     if (inside) continue;
-    for (int64_t a = 0; a < 2 && oy0 + a < s.oh; ++a)
-      std::copy(buf + a * 2 * O, buf + (a * 2 + (ox0 + 2 <= s.ow ? 2 : 1)) * O, first + a * s.ow * O);
+    const int64_t cols = std::min(kTile, s.ow - ox0);
+    for (int64_t a = 0; a < kTile && oy0 + a < s.oh; ++a)
+      std::copy(buf + a * kTile * O, buf + (a * kTile + cols) * O, first + a * s.ow * O);
   }
 }
 
-// Q[pos][i][o] = (A g A^T)[pos] for the 2x2 output-gradient blocks g of tiles t0 + i, zeros
-// past the output's edge.
+// Q[pos][i][o] = (A g A^T)[pos] for the output-gradient tiles g of tiles t0 + i, zeros past the
+// output's edge.
 template <class T>
 void transform_grad(const ConvShape& s, const Tiling& tl, const T* gy, T* buf, int64_t t0, int64_t nt, T* Q) {
   const int64_t O = s.oc, plane = nt * O;
   for (int64_t i = 0; i < nt; ++i) {
-    const int64_t t = t0 + i, img = t / tl.per_image, r = t % tl.per_image;
-    const int64_t oy0 = r / tl.tx * 2, ox0 = r % tl.tx * 2;
-    const T* first = gy + ((img * s.oh + oy0) * s.ow + ox0) * O;
-    const bool inside = oy0 + 2 <= s.oh && ox0 + 2 <= s.ow;
-    if (!inside)
-      for (int64_t a = 0; a < 2; ++a)
-        for (int64_t b = 0; b < 2; ++b) {
-          T* dst = buf + (a * 2 + b) * O;
-          if (oy0 + a < s.oh && ox0 + b < s.ow) std::copy(first + (a * s.ow + b) * O, first + (a * s.ow + b + 1) * O, dst);
-          else std::fill(dst, dst + O, T(0));
-        }
-    const T *__restrict g0 = inside ? first : buf, *__restrict g1 = g0 + (inside ? s.ow * O : 2 * O);
+    const T* first;
+    const int64_t row = block_at(tl, t0 + i, s.oh, s.ow, O, 0, 0, kTile, gy, buf, &first);
+    const T* __restrict g = first;
     T* __restrict q = Q + i * O;
 #pragma omp simd
     for (int64_t o = 0; o < O; ++o) {
-      const Four<T> k0 = a1(g0[o], g1[o]), k1 = a1(g0[O + o], g1[O + o]);
-      put(q + o, plane, a1(k0.a, k1.a));
-      put(q + 4 * plane + o, plane, a1(k0.b, k1.b));
-      put(q + 8 * plane + o, plane, a1(k0.c, k1.c));
-      put(q + 12 * plane + o, plane, a1(k0.d, k1.d));
+      Vals<Vals<T, 4>, 4> gt4;
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; ++r)
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; ++b) gt4.v[r].v[b] = g[r * row + b * O + o];
+      const auto t = both_ways<6>(gt4, a<T>);
+#pragma GCC unroll 36
+      for (int k = 0; k < kPos; ++k) q[k * plane + o] = t.v[k / 6].v[k % 6];
     }
   }
 }
@@ -197,15 +240,15 @@ void transform_grad(const ConvShape& s, const Tiling& tl, const T* gy, T* buf, i
 template <class T>
 void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w, bool flip) {
   const int64_t C = s.c, O = s.oc;
-  auto U = scratch<T>(16 * C * O);
+  auto U = scratch<T>(kPos * C * O);
   transform_kernel(w, C, O, flip, U.get());
   const Tiling tl = tiling(s, sizeof(T));
-  const int64_t vn = 16 * tl.block * C, mn = 16 * tl.block * O;
-  over_items<T>(tl.blocks, vn + mn + 16 * C + 4 * O, [&](int64_t b, T* buf) {
-    T *V = buf, *M = V + vn, *edge_in = M + mn, *edge_out = edge_in + 16 * C;
+  const int64_t vn = kPos * tl.block * C, mn = kPos * tl.block * O;
+  over_items<T>(tl.blocks, vn + mn + kPos * C + kTile * kTile * O, [&](int64_t b, T* buf) {
+    T *V = buf, *M = V + vn, *edge_in = M + mn, *edge_out = edge_in + kPos * C;
     const int64_t t0 = b * tl.block, nt = std::min(tl.block, tl.total - t0);
     transform_input(s, tl, x, edge_in, t0, nt, V);
-    gemm(dt, false, false, nt, O, C, V, C, nt * C, U.get(), O, C * O, M, O, nt * O, 16);
+    gemm(dt, false, false, nt, O, C, V, C, nt * C, U.get(), O, C * O, M, O, nt * O, kPos);
     transform_output(s, tl, M, edge_out, t0, nt, out);
   });
 }
@@ -223,46 +266,34 @@ void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T*
 template <class T>
 void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T* gy) {
   constexpr int64_t kParts = 16;
-  const int64_t C = s.c, O = s.oc, un = 16 * C * O;
+  const int64_t C = s.c, O = s.oc, plane = C * O, un = kPos * plane;
   const Tiling tl = tiling(s, sizeof(T));
-  const int64_t parts = std::min(tl.blocks, kParts), vn = 16 * tl.block * C, qn = 16 * tl.block * O;
+  const int64_t parts = std::min(tl.blocks, kParts), vn = kPos * tl.block * C, qn = kPos * tl.block * O;
   auto partial = scratch<T>(parts * un);
-  over_items<T>(parts, vn + qn + un + 16 * C + 4 * O, [&](int64_t p, T* buf) {
-    T *V = buf, *Q = V + vn, *tmp = Q + qn, *edge_in = tmp + un, *edge_grad = edge_in + 16 * C;
-    T* acc = partial.get() + p * un;
+  over_items<T>(parts, vn + qn + kPos * C + kTile * kTile * O, [&](int64_t p, T* buf) {
+    T *V = buf, *Q = V + vn, *edge_in = Q + qn, *edge_grad = edge_in + kPos * C;
     const int64_t b0 = tl.blocks * p / parts, b1 = tl.blocks * (p + 1) / parts;
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t t0 = b * tl.block, nt = std::min(tl.block, tl.total - t0);
       transform_input(s, tl, x, edge_in, t0, nt, V);
       transform_grad(s, tl, gy, edge_grad, t0, nt, Q);
-      // dU[pos] (C x O) = V[pos]^T Q[pos], this block's share.
-      gemm(dt, true, false, C, O, nt, V, C, nt * C, Q, O, nt * O, b == b0 ? acc : tmp, O, C * O, 16);
-      if (b != b0)
-        for (int64_t e = 0; e < un; ++e) acc[e] += tmp[e];
+      // dU[pos] (C x O) += V[pos]^T Q[pos], this block's share.
+      gemm_add(dt, true, false, C, O, nt, V, C, nt * C, Q, O, nt * O, partial.get() + p * un, O, plane, kPos, b > b0);
     }
   });
-  // dw[ky][kx][i][j] = (G^T dU G)[ky][kx], dU the parts' sum in part order.
-  const int64_t plane = C * O;
-  const T h = T(0.5);
-  parallel_for(plane, 16 * parts, [&](int64_t e0, int64_t e1) {
+  // dU: the parts' sum in part order, into the first part.
+  T* dU = partial.get();
+  sum_parts(dU, parts, un, un, dU);
+  // dw[ky][kx][i][j] = (G^T dU G)[ky][kx].
+  parallel_for(plane, 4 * kPos, [&](int64_t e0, int64_t e1) {
+#pragma omp simd
     for (int64_t e = e0; e < e1; ++e) {
-      T q[16], r[12];
-      for (int k = 0; k < 16; ++k) {
-        T v = partial[k * plane + e];
-        for (int64_t p = 1; p < parts; ++p) v += partial[p * un + k * plane + e];
-        q[k] = v;
-      }
-      for (int b = 0; b < 4; ++b) {  // G^T q: rows
-        r[b] = q[b] + h * (q[4 + b] + q[8 + b]);
-        r[4 + b] = h * (q[4 + b] - q[8 + b]);
-        r[8 + b] = h * (q[4 + b] + q[8 + b]) + q[12 + b];
-      }
-      for (int a = 0; a < 3; ++a) {  // (G^T q) G: columns
-        const T* ra = r + 4 * a;
-        dw[(3 * a + 0) * plane + e] = ra[0] + h * (ra[1] + ra[2]);
-        dw[(3 * a + 1) * plane + e] = h * (ra[1] - ra[2]);
-        dw[(3 * a + 2) * plane + e] = h * (ra[1] + ra[2]) + ra[3];
-      }
+      Vals<Vals<T, 6>, 6> q;
+#pragma GCC unroll 36
+      for (int k = 0; k < kPos; ++k) q.v[k / 6].v[k % 6] = dU[k * plane + e];
+      const auto g = both_ways<3>(q, gt<T>);
+#pragma GCC unroll 9
+      for (int k = 0; k < 9; ++k) dw[k * plane + e] = g.v[k / 3].v[k % 3];
     }
   });
 }

@@ -1,4 +1,4 @@
-// Winograd F(2x2, 3x3) convolution on the CPU (cpu/winograd.cpp), used by cpu/conv.cpp for
+// Winograd F(4x4, 3x3) convolution on the CPU (cpu/winograd.cpp), used by cpu/conv.cpp for
 // the shapes winograd_fits() accepts.
 #pragma once
 #include "conv_shape.h"
