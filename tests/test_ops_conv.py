@@ -193,7 +193,7 @@ def test_conv2d_nchw(device):
     assert_close(got, expected, rtol=1e-12, atol=1e-12)
 
 
-# ---- conv2d: the CPU's Winograd F(2x2, 3x3) path (3x3, stride 1, one group, 16+ channels) ----
+# ---- conv2d: the CPU's Winograd F(4x4, 3x3) path (3x3, stride 1, one group, 16+ channels) ----
 
 # Odd and even sizes (a last tile half outside the output, images smaller than one tile),
 # valid / same and explicit asymmetric padding (pads top, bottom, left, right).
