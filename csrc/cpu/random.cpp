@@ -1,6 +1,6 @@
 #include <cmath>
 #include <type_traits>
-#ifdef __AVX2__
+#if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -64,15 +64,69 @@ int64_t bernoulli_avx2(T* o, int64_t lo, int64_t hi, uint64_t seed, uint64_t off
 }
 #endif
 
+#ifdef __AVX512F__
+// The same, sixteen counters per pass in the 32-bit lanes of AVX-512 registers: the 32x32->64
+// products of a round are taken on the even and the odd lanes and their halves blended back.
+// The 53-bit k is compared with the limit as a (high, low) pair of 32-bit words.
+template <class T>
+int64_t bernoulli_avx512(T* o, int64_t lo, int64_t hi, uint64_t seed, uint64_t offset, uint64_t limit) {
+  const __m512i m0 = _mm512_set1_epi32((int)0xD2511F53u), m1 = _mm512_set1_epi32((int)0xCD9E8D57u);
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i lim_hi = _mm512_set1_epi32((int)(uint32_t)(limit >> 32)), lim_lo = _mm512_set1_epi32((int)(uint32_t)limit);
+  constexpr __mmask16 odd = 0xAAAA;
+  // hi and lo words of the lane-wise products c * m
+  auto mul = [&](__m512i c, __m512i m, __m512i& phi, __m512i& plo) {
+    const __m512i even = _mm512_mul_epu32(c, m), odd_p = _mm512_mul_epu32(_mm512_srli_epi64(c, 32), m);
+    plo = _mm512_mask_blend_epi32(odd, even, _mm512_slli_epi64(odd_p, 32));
+    phi = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(even, 32), odd_p);
+  };
+  int64_t i = lo;
+  for (; i + 16 <= hi; i += 16) {
+    const uint64_t base = offset + (uint64_t)i;
+    const __m512i base_lo = _mm512_set1_epi32((int)(uint32_t)base), base_hi = _mm512_set1_epi32((int)(uint32_t)(base >> 32));
+    __m512i c0 = _mm512_add_epi32(base_lo, lanes);
+    // counter = base + lane: a carry into the high word where the low word wrapped
+    __m512i c1 = _mm512_mask_add_epi32(base_hi, _mm512_cmplt_epu32_mask(c0, base_lo), base_hi, _mm512_set1_epi32(1));
+    __m512i c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512();
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int r = 0; r < 10; ++r) {
+      __m512i hi0, lo0, hi2, lo2;
+      mul(c0, m0, hi0, lo0);
+      mul(c2, m1, hi2, lo2);
+      c0 = _mm512_xor_si512(_mm512_xor_si512(hi2, c1), _mm512_set1_epi32((int)k0));
+      c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32((int)k1));
+      c1 = lo2;
+      c3 = lo0;
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    const __m512i k_hi = _mm512_srli_epi32(c0, 11), k_lo = _mm512_xor_si512(_mm512_slli_epi32(c0, 21), _mm512_srli_epi32(c1, 11));
+    const __mmask16 keep = _mm512_cmplt_epu32_mask(k_hi, lim_hi) |
+                           (_mm512_cmpeq_epi32_mask(k_hi, lim_hi) & _mm512_cmplt_epu32_mask(k_lo, lim_lo));
+    if constexpr (std::is_same_v<T, double>) {
+      _mm512_storeu_pd(o + i, _mm512_maskz_mov_pd((__mmask8)keep, _mm512_set1_pd(1.0)));
+      _mm512_storeu_pd(o + i + 8, _mm512_maskz_mov_pd((__mmask8)(keep >> 8), _mm512_set1_pd(1.0)));
+    } else {
+      _mm512_storeu_ps(o + i, _mm512_maskz_mov_ps(keep, _mm512_set1_ps(1.0f)));
+    }
+  }
+  return i;
+}
+#endif
+
 template <class T>
 void bernoulli(T* o, int64_t n, uint64_t seed, uint64_t offset, double p) {
   const double scaled = std::ceil(p * 9007199254740992.0);
   const uint64_t limit = !(p > 0) ? 0 : p >= 1 ? (uint64_t(1) << 53) : (uint64_t)scaled;
   parallel_for(n, 64, [&](int64_t lo, int64_t hi) {
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+#ifdef __AVX512F__
+      lo = bernoulli_avx512(o, lo, hi, seed, offset, limit);
+#endif
 #ifdef __AVX2__
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
       lo = bernoulli_avx2(o, lo, hi, seed, offset, limit);
 #endif
+    }
     bernoulli_scalar(o, lo, hi, seed, offset, limit);
   });
 }
