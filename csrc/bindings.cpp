@@ -297,10 +297,14 @@ PYBIND11_MODULE(_core, m) {
   // conv family: strides (2), pads (top, bottom, left, right), dilations (2), groups
   auto conv_args = [](const std::array<int64_t, 2>& st, const std::array<int64_t, 4>& pads,
                       const std::array<int64_t, 2>& dil, int64_t groups) { return ops::Conv2dArgs{st, pads, dil, groups}; };
-  m.def("conv2d", [=](const Tensor& x, const Tensor& w, const std::array<int64_t, 2>& st,
-                      const std::array<int64_t, 4>& pads, const std::array<int64_t, 2>& dil, int64_t groups) {
-    return ops::conv2d(x, w, conv_args(st, pads, dil, groups));
-  });
+  m.def(
+      "conv2d",
+      [=](const Tensor& x, const Tensor& w, const std::array<int64_t, 2>& st, const std::array<int64_t, 4>& pads,
+          const std::array<int64_t, 2>& dil, int64_t groups, std::optional<Tensor> bias, UnaryOp act) {
+        return ops::conv2d(x, w, conv_args(st, pads, dil, groups), or_null(bias), act);
+      },
+      py::arg("x"), py::arg("w"), py::arg("strides"), py::arg("pads"), py::arg("dilations"), py::arg("groups"),
+      py::arg("bias") = py::none(), py::arg("act") = UnaryOp::Copy);
   m.def("conv2d_backward_input", [=](const Tensor& gy, const Tensor& w, const Shape& x_shape,
                                      const std::array<int64_t, 2>& st, const std::array<int64_t, 4>& pads,
                                      const std::array<int64_t, 2>& dil, int64_t groups) {

@@ -142,8 +142,10 @@ void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T*
 
 // ---- entries ----
 
-void conv2d_forward(DType dt, const ConvShape& s, void* out, const void* x, const void* w) {
+void conv2d_forward(DType dt, const ConvShape& s, void* out, const void* x, const void* w, const void* bias,
+                    UnaryOp act) {
   KT_DISPATCH_FLOAT(dt, T, forward_t<T>(dt, s, (T*)out, (const T*)x, (const T*)w));
+  if (bias) bias_act(act, dt, s.n * s.pixels(), s.oc, out, bias, out);  // the epilogue, in place
 }
 
 void conv2d_backward_input(DType dt, const ConvShape& s, void* dx, const void* gy, const void* w) {

@@ -169,6 +169,8 @@ LAYERS = [
 def test_layers_fused_epilogue_equals_op_by_op(device, make, shape, act, monkeypatch):
     calls = []
     monkeypatch.setattr(ktensor.ops.bias_act, "bias_act", lambda *a: calls.append(a[2]) or bias_act(*a))
+    conv_bias_act = ktensor.ops.conv._conv_bias_act  # Conv2D's epilogue inside the convolution op
+    monkeypatch.setattr(ktensor.ops.conv, "_conv_bias_act", lambda *a: calls.append(a[4]) or conv_bias_act(*a))
     r = rng(7)
     x = r.standard_normal(shape).astype(np.float32)
     with ktensor.device(device):

@@ -248,6 +248,61 @@ def test_conv2d_winograd_gradcheck(padding, device):
     gradcheck(fn, [data((1, 4, 3, 2), 66), data((9, 2), 67)], device)
 
 
+# ---- conv2d with the bias_act epilogue (the Conv2D layer's op), on every CPU path ----
+
+ACTS = {"linear": lambda z: z, "relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
+        "sigmoid": lambda z: 1 / (1 + np.exp(-z))}
+DACTS = {"linear": lambda y: np.ones_like(y), "relu": lambda y: (y > 0).astype(y.dtype), "tanh": lambda y: 1 - y * y,
+         "sigmoid": lambda y: y * (1 - y)}
+# (input shape, kernel shape, stride, padding): direct (one input channel), im2col + gemm,
+# Winograd (3x3, stride 1, 16+ channels), pointwise
+EPILOGUE_PATHS = {"direct": ((2, 9, 8, 1), (3, 3, 1, 7), 1, "SAME"), "gemm": ((2, 9, 8, 12), (3, 2, 12, 5), 2, "VALID"),
+                  "winograd": ((2, 9, 7, 16), (3, 3, 16, 17), 1, "SAME"), "pointwise": ((2, 5, 3, 6), (1, 1, 6, 9), 1, "VALID")}
+
+
+@pytest.mark.parametrize("act", list(ACTS))
+@pytest.mark.parametrize("path", list(EPILOGUE_PATHS))
+def test_conv2d_bias_act_against_numpy(path, act, device):
+    xs, ks, st, padding = EPILOGUE_PATHS[path]
+    x, w, b = data(xs, 70), data(ks, 71), data((ks[3],), 72)
+    out, (dx, dw, db), gy = run_with_grads(lambda a, k, c: ktensor.ops.conv.conv2d_bias_act(a, k, c, act, st, padding),
+                                           [x, w, b], 73, device)
+    pads = ref_pads(padding, xs[1], ks[0], st, 1) + ref_pads(padding, xs[2], ks[1], st, 1)
+    y = ACTS[act](ref_conv(x, w, [st, st], pads, [1, 1], 1) + b)
+    assert_close(out, y, rtol=1e-12, atol=1e-12, device=device)
+    dz = gy * DACTS[act](y)
+    ex, ew = ref_grads(x, w, dz, [st, st], pads, [1, 1], 1)
+    assert_close(dx, ex, rtol=1e-10, atol=1e-10)
+    assert_close(dw, ew, rtol=1e-10, atol=1e-10)
+    assert_close(db, dz.sum(axis=(0, 1, 2)), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("path", list(EPILOGUE_PATHS))
+def test_conv2d_bias_act_equals_op_by_op(path, device):
+    """float32: bitwise the output of conv2d followed by bias_act."""
+    xs, ks, st, padding = EPILOGUE_PATHS[path]
+    x, w, b = data(xs, 74, np.float32), data(ks, 75, np.float32), data((ks[3],), 76, np.float32)
+    with ktensor.device(device):
+        xt, wt, bt = ktensor.constant(x), ktensor.constant(w), ktensor.constant(b)
+        for act in ("relu", "tanh"):
+            fused = ktensor.ops.conv.conv2d_bias_act(xt, wt, bt, act, st, padding)
+            apart = ktensor.ops.bias_act.bias_act(nn.conv2d(xt, wt, st, padding), bt, act)
+            np.testing.assert_array_equal(fused.numpy(), apart.numpy())
+
+
+def test_conv2d_bias_act_gradcheck(device):
+    x, w, b = data((1, 4, 3, 2), 77), data((2, 2, 2, 3), 78), data((3,), 79)
+    gradcheck(lambda a, k, c: ktensor.ops.conv.conv2d_bias_act(a, k, c, "tanh", 1, "SAME"), [x, w, b], device)
+
+
+def test_conv2d_bias_act_bad_input():
+    x, w = ktensor.constant(data((1, 5, 5, 2), 1, np.float32)), ktensor.constant(data((3, 3, 2, 4), 2, np.float32))
+    with pytest.raises(ValueError, match=r"conv2d: bias must have shape \(4,\)"):
+        ktensor.ops.conv.conv2d_bias_act(x, w, ktensor.constant(np.zeros(3, np.float32)), "relu", 1, "VALID")
+    with pytest.raises(ValueError, match="conv2d: activation must be one of"):
+        ktensor.ops.conv.conv2d_bias_act(x, w, ktensor.constant(np.zeros(4, np.float32)), "elu", 1, "VALID")
+
+
 # ---- conv1d ----
 
 @pytest.mark.parametrize("stride", [1, 2, 3])
@@ -409,7 +464,7 @@ def test_conv2d_cuda_chunks():
 
 
 @cuda_only
-@pytest.mark.parametrize("case", ["conv1d", "transpose", "depthwise", "pointwise", "chunks", "winograd"])
+@pytest.mark.parametrize("case", ["conv1d", "transpose", "depthwise", "pointwise", "chunks", "winograd", "bias_act"])
 def test_conv_cuda_parity_more(case):
     f32 = np.float32
     if case == "conv1d":
@@ -424,6 +479,9 @@ def test_conv_cuda_parity_more(case):
     elif case == "pointwise":
         parity(lambda a, k: nn.conv2d(a, k, 1, "VALID"), [data((2, 7, 5, 6), 48, f32), data((1, 1, 6, 9), 49, f32)],
                rtol=1e-4, atol=1e-4)
+    elif case == "bias_act":  # the epilogue: the conv, then the bias_act kernel in place
+        parity(lambda a, k, c: ktensor.ops.conv.conv2d_bias_act(a, k, c, "tanh", 1, "SAME"),
+               [data((2, 7, 6, 3), 56, f32), data((3, 3, 3, 5), 57, f32), data((5,), 58, f32)], rtol=1e-4, atol=1e-4)
     elif case == "winograd":  # the CPU's Winograd shapes: 3x3, stride 1, 16+ channels
         parity(lambda a, k: nn.conv2d(a, k, 1, "SAME"), [data((3, 11, 10, 24), 54, f32), data((3, 3, 24, 20), 55, f32)],
                rtol=1e-4, atol=1e-4)

@@ -170,8 +170,19 @@ template <class T, int64_t Q>
 // Pixels per register block of the direct forward.
 constexpr int64_t kBlockPixels = 4;
 
+// The forward's bias_act epilogue (none without a bias), applied in place to output rows while
+// they are still in cache.
+struct Epilogue {
+  DType dt;
+  const void* bias;
+  UnaryOp act;
+  void operator()(void* rows, int64_t m, int64_t oc) const {
+    if (bias) bias_act(act, dt, m, oc, rows, bias, rows);
+  }
+};
+
 template <class T>
-void direct_forward(const ConvShape& s, T* out, const T* x, const T* w) {
+void direct_forward(const ConvShape& s, T* out, const T* x, const T* w, const Epilogue& epilogue) {
   constexpr int64_t P = kBlockPixels;
   const int64_t cg = s.cg(), ocg = s.ocg(), xstep = s.sw * s.c;
   // Output columns whose windows lie inside the image's width: [ox_lo, ox_hi).
@@ -226,6 +237,7 @@ void direct_forward(const ConvShape& s, T* out, const T* x, const T* w) {
         for (int64_t g = 0; g < s.groups; ++g)
           taps_channels<T, 1>(x + g * cg, xstep, w + g * ocg, xo, wo, m, orow + ox * s.oc + g * ocg, s.oc, ocg);
       }
+      epilogue(orow, s.ow, s.oc);
     }
   });
 }
@@ -342,15 +354,20 @@ void gemm_forward(DType dt, const ConvShape& s, int64_t m, const T* cols, int64_
 }
 
 template <class T>
-void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w) {
-  if (s.pointwise()) return gemm_forward(dt, s, s.n * s.pixels(), x, s.c, w, out);
-  if (s.kg() < kDirectPatch) return direct_forward(s, out, x, w);
-  if (winograd_fits(s)) return winograd_forward(dt, s, out, x, w);
+void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w, const Epilogue& epilogue) {
+  if (s.pointwise()) {
+    gemm_forward(dt, s, s.n * s.pixels(), x, s.c, w, out);
+    return epilogue(out, s.n * s.pixels(), s.oc);
+  }
+  if (s.kg() < kDirectPatch) return direct_forward(s, out, x, w, epilogue);
+  if (winograd_fits(s)) return winograd_forward(dt, s, out, x, w, epilogue.bias, epilogue.act);
   const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
   over_items<T>(chunks, chunk * s.pixels() * s.patch(), [&](int64_t c, T* cols) {
     const int64_t n0 = c * chunk, nimg = std::min(chunk, s.n - n0);
+    T* o = out + n0 * s.pixels() * s.oc;
     im2col(s, x, cols, n0, nimg);
-    gemm_forward(dt, s, nimg * s.pixels(), cols, s.patch(), w, out + n0 * s.pixels() * s.oc);
+    gemm_forward(dt, s, nimg * s.pixels(), cols, s.patch(), w, o);
+    epilogue(o, nimg * s.pixels(), s.oc);
   });
 }
 
@@ -401,8 +418,9 @@ void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T*
 
 }  // namespace
 
-void conv2d_forward(DType dt, const ConvShape& s, void* out, const void* x, const void* w) {
-  KT_DISPATCH_FLOAT(dt, T, forward_t<T>(dt, s, (T*)out, (const T*)x, (const T*)w));
+void conv2d_forward(DType dt, const ConvShape& s, void* out, const void* x, const void* w, const void* bias,
+                    UnaryOp act) {
+  KT_DISPATCH_FLOAT(dt, T, forward_t<T>(dt, s, (T*)out, (const T*)x, (const T*)w, Epilogue{dt, bias, act}));
 }
 
 void conv2d_backward_input(DType dt, const ConvShape& s, void* dx, const void* gy, const void* w) {

@@ -16,6 +16,8 @@
 
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
+#include "bias_act_codes.h"
+#include "scalar_ops.h"
 
 namespace kt {
 namespace cpu {
@@ -181,9 +183,11 @@ void transform_input(const ConvShape& s, const Tiling& tl, const T* x, T* buf, i
   }
 }
 
-// out tiles = A^T M A for tiles t0 + i; tiles past the output's edge go through buf.
-template <class T>
-void transform_output(const ConvShape& s, const Tiling& tl, const T* M, T* buf, int64_t t0, int64_t nt, T* out) {
+// out tiles = A^T M A for tiles t0 + i, then act(out + bias) with a bias; tiles past the
+// output's edge go through buf.
+template <UnaryOp Act, class T>
+void transform_output(const ConvShape& s, const Tiling& tl, const T* M, const T* bias, T* buf, int64_t t0,
+                      int64_t nt, T* out) {
   const int64_t O = s.oc, plane = nt * O;
   for (int64_t i = 0; i < nt; ++i) {
     const int64_t t = t0 + i, r = t % tl.per_image;
@@ -202,7 +206,8 @@ void transform_output(const ConvShape& s, const Tiling& tl, const T* M, T* buf, 
 #pragma GCC unroll 4
       for (int a = 0; a < 4; ++a)
 #pragma GCC unroll 4
-        for (int b = 0; b < 4; ++b) y[a * row + b * O + o] = yt.v[a].v[b];
+        for (int b = 0; b < 4; ++b)
+          y[a * row + b * O + o] = bias ? T(unary_apply<Act, T>(T(yt.v[a].v[b] + bias[o]), 0.0)) : yt.v[a].v[b];
     }
     if (inside) continue;
     const int64_t cols = std::min(kTile, s.ow - ox0);
@@ -236,9 +241,9 @@ void transform_grad(const ConvShape& s, const Tiling& tl, const T* gy, T* buf, i
 }
 
 // The forward of s; with `flip`, w holds the kernel of the convolution this one is the input
-// gradient of (see backward_input_t).
-template <class T>
-void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w, bool flip) {
+// gradient of (see backward_input_t). Act and bias: the epilogue (none without a bias).
+template <UnaryOp Act, class T>
+void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w, bool flip, const T* bias) {
   const int64_t C = s.c, O = s.oc;
   auto U = scratch<T>(kPos * C * O);
   transform_kernel(w, C, O, flip, U.get());
@@ -249,7 +254,7 @@ void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w, boo
     const int64_t t0 = b * tl.block, nt = std::min(tl.block, tl.total - t0);
     transform_input(s, tl, x, edge_in, t0, nt, V);
     gemm(dt, false, false, nt, O, C, V, C, nt * C, U.get(), O, C * O, M, O, nt * O, kPos);
-    transform_output(s, tl, M, edge_out, t0, nt, out);
+    transform_output<Act>(s, tl, M, bias, edge_out, t0, nt, out);
   });
 }
 
@@ -260,7 +265,7 @@ void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T*
   b.h = s.oh, b.w = s.ow, b.c = s.oc;
   b.oh = s.h, b.ow = s.w, b.oc = s.c;
   b.pt = 2 - s.pt, b.pl = 2 - s.pl;
-  forward_t(dt, b, dx, gy, w, true);
+  forward_t<UnaryOp::Copy>(dt, b, dx, gy, w, true, (const T*)nullptr);
 }
 
 template <class T>
@@ -305,8 +310,11 @@ bool winograd_fits(const ConvShape& s) {
          s.c >= 16 && s.oc >= 16 && s.n > 0 && s.h > 0 && s.w > 0 && s.oh > 0 && s.ow > 0;
 }
 
-void winograd_forward(DType dt, const ConvShape& s, void* out, const void* x, const void* w) {
-  KT_DISPATCH_FLOAT(dt, T, forward_t<T>(dt, s, (T*)out, (const T*)x, (const T*)w, false));
+void winograd_forward(DType dt, const ConvShape& s, void* out, const void* x, const void* w, const void* bias,
+                      UnaryOp act) {
+  KT_DISPATCH_FLOAT(dt, T, with_bias_act(act, [&](auto a) {
+    forward_t<decltype(a)::act>(dt, s, (T*)out, (const T*)x, (const T*)w, false, (const T*)bias);
+  }));
 }
 
 void winograd_backward_input(DType dt, const ConvShape& s, void* dx, const void* gy, const void* w) {

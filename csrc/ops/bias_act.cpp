@@ -22,16 +22,20 @@ Tensor float_input(const char* op, const char* what, const Tensor& x) {
 
 }  // namespace
 
+Tensor epilogue_bias(const char* op, UnaryOp act, const Tensor& bias, int64_t c, const Tensor& like) {
+  check_act(op, act);
+  check_same_device(op, like, bias);
+  KT_CHECK(bias.shape == Shape{c}, ValueError, op, ": bias must have shape (", c, ",), got ", bias.shape,
+           " (input shape ", like.shape, ")");
+  KT_CHECK(is_floating(bias.dtype), TypeError, op, ": bias must be float, got ", dtype_name(bias.dtype));
+  return (bias.dtype == like.dtype ? bias : cast(bias, like.dtype)).contiguous();
+}
+
 Tensor bias_act(const Tensor& x_in, const Tensor& bias_in, UnaryOp act) {
   const char* op = "bias_act";
-  check_act(op, act);
   Tensor x = float_input(op, "input", x_in);
-  check_same_device(op, x, bias_in);
   const int64_t c = x.shape.back();
-  KT_CHECK(bias_in.shape == Shape{c}, ValueError, op, ": bias must have shape (", c, ",), got ", bias_in.shape,
-           " (input shape ", x.shape, ")");
-  KT_CHECK(is_floating(bias_in.dtype), TypeError, op, ": bias must be float, got ", dtype_name(bias_in.dtype));
-  Tensor bias = (bias_in.dtype == x.dtype ? bias_in : cast(bias_in, x.dtype)).contiguous();
+  Tensor bias = epilogue_bias(op, act, bias_in, c, x);
   Tensor y = Tensor::empty(x.shape, x.dtype, x.device());
   if (!y.numel()) return y;
   KT_CALL(x.device(), bias_act, act, x.dtype, x.numel() / c, c, x.data(), bias.data(), y.data());

@@ -58,14 +58,18 @@ void check_grad(const char* op, const Tensor& gy, const ConvShape& s) {
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Conv2dArgs& a) {
+Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Conv2dArgs& a, const Tensor* bias_in, UnaryOp act) {
   DType dt = check_float("conv2d", x_in, w_in);
   ConvShape s = conv_shape("conv2d", x_in.shape, w_in.shape, a);
   Tensor x = x_in.contiguous(), w = w_in.contiguous();
+  Tensor bias = bias_in ? epilogue_bias("conv2d", act, *bias_in, s.oc, x) : Tensor();
   if (s.n == 0 || s.oc == 0) return Tensor::empty(out_shape(s), dt, x.device());
-  if (s.c == 0) return full(out_shape(s), dt, x.device(), 0.0);
+  if (s.c == 0) {
+    Tensor zeros = full(out_shape(s), dt, x.device(), 0.0);
+    return bias_in ? bias_act(zeros, bias, act) : zeros;
+  }
   Tensor out = Tensor::empty(out_shape(s), dt, x.device());
-  KT_CALL(x.device(), conv2d_forward, dt, s, out.data(), x.data(), w.data());
+  KT_CALL(x.device(), conv2d_forward, dt, s, out.data(), x.data(), w.data(), bias_in ? bias.data() : nullptr, act);
   return out;
 }
 

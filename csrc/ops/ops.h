@@ -25,6 +25,9 @@ Tensor arange(double start, double step, int64_t n, DType dt, Device dev);
 // Tanh; backward from the gradient and the output y (unused for Copy): {dx, dbias}
 Tensor bias_act(const Tensor& x, const Tensor& bias, UnaryOp act);
 std::vector<Tensor> bias_act_backward(const Tensor& g, const Tensor& y, UnaryOp act);
+// Checks an epilogue (act, bias of c values for an output like `like`) of `op`; the bias, compact
+// and of like's dtype.
+Tensor epilogue_bias(const char* op, UnaryOp act, const Tensor& bias, int64_t c, const Tensor& like);
 
 // reduce.cpp; empty axes reduce everything
 Tensor reduce(ReduceOp op, const Tensor& a, const std::vector<int64_t>& axes, bool keepdims);
@@ -58,7 +61,9 @@ struct Conv2dArgs {
   std::array<int64_t, 2> dilations{1, 1};
   int64_t groups = 1;
 };
-Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dArgs& args);
+// With a bias (oc,), the output is act(conv + bias) (the bias_act epilogue, act a bias_act code).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dArgs& args, const Tensor* bias = nullptr,
+              UnaryOp act = UnaryOp::Copy);
 Tensor conv2d_backward_input(const Tensor& gy, const Tensor& w, const Shape& x_shape, const Conv2dArgs& args);
 Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& gy, const Shape& w_shape, const Conv2dArgs& args);
 

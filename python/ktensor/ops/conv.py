@@ -9,6 +9,7 @@ import math
 
 from .. import _core
 from ..autograd import record
+from .bias_act import bias_act_grads, check_activation
 from .core import convert, wrap
 from .shape import reshape, transpose
 
@@ -24,6 +25,21 @@ def _conv(x, w, geom):
             return gx, gw
         record(out, backward, (x, w))
     return out
+
+
+def _conv_bias_act(x, w, geom, bias, activation):
+    """activation(conv2d(x, w) + bias) in one native op (the bias_act epilogue); its gradient is
+    bias_act's, then the convolution's."""
+    code = check_activation("conv2d", activation)
+    out = wrap(_core.conv2d(x._t, w._t, *geom, bias._t, code))
+    y_t, dtype = out._t, out.dtype
+
+    def backward(g):
+        dz, dbias = bias_act_grads(g, y_t, dtype, activation)
+        gx = _conv_input_grad(dz, w, x.shape, geom) if x._node is not None else None
+        gw = _conv_kernel_grad(x, dz, w.shape, geom) if w._node is not None else None
+        return gx, gw, dbias
+    return record(out, backward, (x, w, bias))
 
 
 def _conv_input_grad(gy, w, x_shape, geom):
@@ -123,8 +139,9 @@ def _to_first(x, last):
     return x if last else transpose(x, [0, x.ndim - 1] + list(range(1, x.ndim - 1)))
 
 
-def _nhwc_conv(op, x, w, strides, padding, dilations, groups=None):
-    """conv2d of a channels-last x with a (kh, kw, c / groups, oc) kernel; groups from the shapes."""
+def _nhwc_conv(op, x, w, strides, padding, dilations, groups=None, epilogue=None):
+    """conv2d of a channels-last x with a (kh, kw, c / groups, oc) kernel; groups from the shapes;
+    epilogue (bias, activation name): activation(conv + bias) fused."""
     _check_rank(op, x, 4, "input")
     _check_rank(op, w, 4, "filters")
     if groups is None:
@@ -134,7 +151,8 @@ def _nhwc_conv(op, x, w, strides, padding, dilations, groups=None):
                              f"({per}); input shape {tuple(x.shape)}, filters shape {tuple(w.shape)}")
         groups = cin // per
     pads = _pads(op, padding, x.shape[1:3], w.shape[0:2], strides, dilations)
-    return _conv(x, w, (strides, pads, dilations, groups))
+    geom = (strides, pads, dilations, groups)
+    return _conv(x, w, geom) if epilogue is None else _conv_bias_act(x, w, geom, convert(epilogue[0]), epilogue[1])
 
 
 def _pair(x, y):
@@ -157,6 +175,15 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
     if not last and not isinstance(padding, str) and len(padding) == 4:  # NCHW pairs -> spatial pairs
         padding = list(padding)[2:]
     return _to_first(_nhwc_conv("conv2d", _to_last(x, last), w, st, padding, dil), last)
+
+
+def conv2d_bias_act(input, filters, bias, activation, strides, padding, dilations=None):
+    """activation(conv2d(input, filters) + bias) for channels-last input in one native op, activation
+    one of 'linear', 'relu', 'sigmoid', 'tanh': the Conv2D layer's call. Equal to the ops one by one."""
+    x, w = _pair(input, filters)
+    st = _ints("conv2d", "strides", strides, 2, 4, True)
+    dil = _ints("conv2d", "dilations", dilations, 2, 4, True)
+    return _nhwc_conv("conv2d", x, w, st, padding, dil, epilogue=(bias, activation))
 
 
 def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None):

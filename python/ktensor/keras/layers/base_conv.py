@@ -3,7 +3,7 @@ activation, channels_first by transposition, and the common config keys."""
 import ktensor as kt
 
 from .. import activations, backend, initializers, regularizers
-from ._bias_activation import bias_activation
+from ._bias_activation import bias_activation, fused_name
 from .layer import Layer
 
 _AXES = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
@@ -141,12 +141,20 @@ class BaseConv(Layer):
             inputs = kt.cast(inputs, self.kernel.dtype)
         last = self.data_format == "channels_last"
         x = inputs if last else kt.transpose(inputs, [0] + list(range(2, self.rank + 2)) + [1])
-        y = bias_activation(self.convolve(x), self.bias if self.use_bias else None, self.activation)
+        bias = self.bias if self.use_bias else None
+        name = fused_name(bias, self.activation, x.dtype)
+        y = self.convolve_bias_act(x, bias, name) if name is not None else None
+        if y is None:
+            y = bias_activation(self.convolve(x), bias, self.activation)
         return y if last else kt.transpose(y, [0, self.rank + 1] + list(range(1, self.rank + 1)))
 
     def convolve(self, x):
         """The convolution of a channels-last input (without bias and activation)."""
         raise NotImplementedError
+
+    def convolve_bias_act(self, x, bias, name):
+        """bias_act `name` of convolve(x) + bias in one op, or None where the layer has no such op."""
+        return None
 
     # -- config --
     def _base_config(self):

@@ -1,5 +1,6 @@
 """Conv2D: activation(conv2d(inputs, kernel) + bias), kernel (kh, kw, in / groups, filters)."""
 from ... import nn
+from ...ops.conv import conv2d_bias_act
 from .base_conv import BaseConv
 
 
@@ -14,3 +15,6 @@ class Conv2D(BaseConv):
 
     def convolve(self, x):
         return nn.conv2d(x, self.kernel, self.strides, self.padding, dilations=self.dilation_rate)
+
+    def convolve_bias_act(self, x, bias, name):
+        return conv2d_bias_act(x, self.kernel, bias, name, self.strides, self.padding, dilations=self.dilation_rate)
