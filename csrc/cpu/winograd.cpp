@@ -183,9 +183,9 @@ void transform_input(const ConvShape& s, const Tiling& tl, const T* x, T* buf, i
   }
 }
 
-// out tiles = A^T M A for tiles t0 + i, then act(out + bias) with a bias; tiles past the
+// out tiles = A^T M A for tiles t0 + i, then Act(out + bias) where Bias; tiles past the
 // output's edge go through buf.
-template <UnaryOp Act, class T>
+template <UnaryOp Act, bool Bias, class T>
 void transform_output(const ConvShape& s, const Tiling& tl, const T* M, const T* bias, T* buf, int64_t t0,
                       int64_t nt, T* out) {
   const int64_t O = s.oc, plane = nt * O;
@@ -206,8 +206,10 @@ void transform_output(const ConvShape& s, const Tiling& tl, const T* M, const T*
 #pragma GCC unroll 4
       for (int a = 0; a < 4; ++a)
 #pragma GCC unroll 4
-        for (int b = 0; b < 4; ++b)
-          y[a * row + b * O + o] = bias ? T(unary_apply<Act, T>(T(yt.v[a].v[b] + bias[o]), 0.0)) : yt.v[a].v[b];
+        for (int b = 0; b < 4; ++b) {
+          if constexpr (Bias) y[a * row + b * O + o] = T(unary_apply<Act, T>(T(yt.v[a].v[b] + bias[o]), 0.0));
+          else y[a * row + b * O + o] = yt.v[a].v[b];
+        }
     }
     if (inside) continue;
     const int64_t cols = std::min(kTile, s.ow - ox0);
@@ -241,8 +243,8 @@ void transform_grad(const ConvShape& s, const Tiling& tl, const T* gy, T* buf, i
 }
 
 // The forward of s; with `flip`, w holds the kernel of the convolution this one is the input
-// gradient of (see backward_input_t). Act and bias: the epilogue (none without a bias).
-template <UnaryOp Act, class T>
+// gradient of (see backward_input_t). Act and Bias: the epilogue (bias null without).
+template <UnaryOp Act, bool Bias, class T>
 void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w, bool flip, const T* bias) {
   const int64_t C = s.c, O = s.oc;
   auto U = scratch<T>(kPos * C * O);
@@ -254,7 +256,7 @@ void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w, boo
     const int64_t t0 = b * tl.block, nt = std::min(tl.block, tl.total - t0);
     transform_input(s, tl, x, edge_in, t0, nt, V);
     gemm(dt, false, false, nt, O, C, V, C, nt * C, U.get(), O, C * O, M, O, nt * O, kPos);
-    transform_output<Act>(s, tl, M, bias, edge_out, t0, nt, out);
+    transform_output<Act, Bias>(s, tl, M, bias, edge_out, t0, nt, out);
   });
 }
 
@@ -265,7 +267,7 @@ void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T*
   b.h = s.oh, b.w = s.ow, b.c = s.oc;
   b.oh = s.h, b.ow = s.w, b.oc = s.c;
   b.pt = 2 - s.pt, b.pl = 2 - s.pl;
-  forward_t<UnaryOp::Copy>(dt, b, dx, gy, w, true, (const T*)nullptr);
+  forward_t<UnaryOp::Copy, false>(dt, b, dx, gy, w, true, (const T*)nullptr);
 }
 
 template <class T>
@@ -312,9 +314,12 @@ bool winograd_fits(const ConvShape& s) {
 
 void winograd_forward(DType dt, const ConvShape& s, void* out, const void* x, const void* w, const void* bias,
                       UnaryOp act) {
-  KT_DISPATCH_FLOAT(dt, T, with_bias_act(act, [&](auto a) {
-    forward_t<decltype(a)::act>(dt, s, (T*)out, (const T*)x, (const T*)w, false, (const T*)bias);
-  }));
+  KT_DISPATCH_FLOAT(dt, T, {
+    if (!bias) return forward_t<UnaryOp::Copy, false>(dt, s, (T*)out, (const T*)x, (const T*)w, false, (const T*)bias);
+    with_bias_act(act, [&](auto a) {
+      forward_t<decltype(a)::act, true>(dt, s, (T*)out, (const T*)x, (const T*)w, false, (const T*)bias);
+    });
+  });
 }
 
 void winograd_backward_input(DType dt, const ConvShape& s, void* dx, const void* gy, const void* w) {
