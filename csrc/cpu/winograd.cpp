@@ -159,28 +159,36 @@ void transform_kernel(const T* w, int64_t cin, int64_t cout, bool flip, T* U) {
   });
 }
 
-// V[pos][i][c] = (B^T d B)[pos] for the input windows d of tiles t0 + i, i < nt, zeros where a
-// window leaves the image.
-template <class T>
-void transform_input(const ConvShape& s, const Tiling& tl, const T* x, T* buf, int64_t t0, int64_t nt, T* V) {
-  const int64_t C = s.c, plane = nt * C;
+// P[pos][i][ch] = (F p F^T)[pos] for the R x R pixel blocks p of tiles t0 + i, i < nt, in an
+// (n, rows, cols, ch) image whose tile grid starts at (-top, -left), zeros outside the image;
+// f is the 1-D transform F (R values to 6).
+template <int R, class T, class F>
+void transform_blocks(const Tiling& tl, int64_t rows, int64_t cols, int64_t ch, int64_t top, int64_t left,
+                      const T* img, T* buf, int64_t t0, int64_t nt, F f, T* P) {
+  const int64_t plane = nt * ch;
   for (int64_t i = 0; i < nt; ++i) {
     const T* first;
-    const int64_t row = block_at(tl, t0 + i, s.h, s.w, C, s.pt, s.pl, kWin, x, buf, &first);
-    const T* __restrict d = first;
-    T* __restrict v = V + i * C;
+    const int64_t row = block_at(tl, t0 + i, rows, cols, ch, top, left, R, img, buf, &first);
+    const T* __restrict src = first;
+    T* __restrict dst = P + i * ch;
 #pragma omp simd
-    for (int64_t c = 0; c < C; ++c) {
-      Vals<Vals<T, 6>, 6> win;
+    for (int64_t c = 0; c < ch; ++c) {
+      Vals<Vals<T, R>, R> block;
 #pragma GCC unroll 6
-      for (int r = 0; r < 6; ++r)
+      for (int r = 0; r < R; ++r)
 #pragma GCC unroll 6
-        for (int b = 0; b < 6; ++b) win.v[r].v[b] = d[r * row + b * C + c];
-      const auto t = both_ways<6>(win, bt<T>);
+        for (int b = 0; b < R; ++b) block.v[r].v[b] = src[r * row + b * ch + c];
+      const auto t = both_ways<6>(block, f);
 #pragma GCC unroll 36
-      for (int k = 0; k < kPos; ++k) v[k * plane + c] = t.v[k / 6].v[k % 6];
+      for (int k = 0; k < kPos; ++k) dst[k * plane + c] = t.v[k / 6].v[k % 6];
     }
   }
+}
+
+// V[pos][i][c] = (B^T d B)[pos] for the input windows d of tiles t0 + i.
+template <class T>
+void transform_input(const ConvShape& s, const Tiling& tl, const T* x, T* buf, int64_t t0, int64_t nt, T* V) {
+  transform_blocks<kWin>(tl, s.h, s.w, s.c, s.pt, s.pl, x, buf, t0, nt, [](const Vals<T, 6>& v) { return bt(v); }, V);
 }
 
 // out tiles = A^T M A for tiles t0 + i, then Act(out + bias) where Bias; tiles past the
@@ -218,28 +226,10 @@ void transform_output(const ConvShape& s, const Tiling& tl, const T* M, const T*
   }
 }
 
-// Q[pos][i][o] = (A g A^T)[pos] for the output-gradient tiles g of tiles t0 + i, zeros past the
-// output's edge.
+// Q[pos][i][o] = (A g A^T)[pos] for the output-gradient tiles g of tiles t0 + i.
 template <class T>
 void transform_grad(const ConvShape& s, const Tiling& tl, const T* gy, T* buf, int64_t t0, int64_t nt, T* Q) {
-  const int64_t O = s.oc, plane = nt * O;
-  for (int64_t i = 0; i < nt; ++i) {
-    const T* first;
-    const int64_t row = block_at(tl, t0 + i, s.oh, s.ow, O, 0, 0, kTile, gy, buf, &first);
-    const T* __restrict g = first;
-    T* __restrict q = Q + i * O;
-#pragma omp simd
-    for (int64_t o = 0; o < O; ++o) {
-      Vals<Vals<T, 4>, 4> gt4;
-#pragma GCC unroll 4
-      for (int r = 0; r < 4; ++r)
-#pragma GCC unroll 4
-        for (int b = 0; b < 4; ++b) gt4.v[r].v[b] = g[r * row + b * O + o];
-      const auto t = both_ways<6>(gt4, a<T>);
-#pragma GCC unroll 36
-      for (int k = 0; k < kPos; ++k) q[k * plane + o] = t.v[k / 6].v[k % 6];
-    }
-  }
+  transform_blocks<kTile>(tl, s.oh, s.ow, s.oc, 0, 0, gy, buf, t0, nt, [](const Vals<T, 4>& v) { return a(v); }, Q);
 }
 
 // The forward of s; with `flip`, w holds the kernel of the convolution this one is the input
