@@ -1,7 +1,8 @@
 """conv: conv2d GFLOP/s on the MNIST convnet's two convolutions at batch 128,
-28x28x1 -> 32 3x3 valid and 26x26x32 -> 64 3x3 valid: the forward pass, and the backward
-pass (input and kernel gradients; for the first layer only the kernel gradient, as in
-training, since the images need no gradient). ktensor (NHWC) against torch (NCHW, its
+28x28x1 -> 32 3x3 valid and 26x26x32 -> 64 3x3 valid, and on a MobileNet-style depthwise 3x3
+same convolution over 56x56x64 at batch 32: the forward pass, and the backward pass (input and
+kernel gradients; for the first layer only the kernel gradient, as in training, since the
+images need no gradient). ktensor (NHWC) against torch (NCHW, its
 default layout) on the CPU, and on the GPU against torch cuDNN with TF32 off when a CUDA
 device is visible.
 """
@@ -9,31 +10,33 @@ import numpy as np
 
 from _harness import Row, cell, import_ktensor, import_torch, ktensor_sync, median_time, torch_sync
 
-BATCH = 128
-SHAPES = ((28, 1, 32), (26, 32, 64))  # (image side, in channels, out channels), 3x3 valid
+# (batch, image side, in channels, out channels, padding of each side, groups), 3x3 stride 1
+SHAPES = ((128, 28, 1, 32, 0, 1), (128, 26, 32, 64, 0, 1), (32, 56, 64, 64, 1, 64))
 
 
-def flops(side, cin, cout, backward):
-    out = side - 2
-    fwd = 2.0 * BATCH * out * out * cout * 9 * cin
+def flops(batch, side, cin, cout, pad, groups, backward):
+    out = side - 2 + 2 * pad
+    fwd = 2.0 * batch * out * out * cout * 9 * (cin // groups)
     return fwd * (1 if cin == 1 else 2) if backward else fwd  # backward: kernel grad (+ input grad)
 
 
-def make_data(side, cin, cout):
+def make_data(batch, side, cin, cout, pad, groups):
     r = np.random.default_rng(0)
-    x = r.standard_normal((BATCH, side, side, cin)).astype(np.float32)
-    w = r.standard_normal((3, 3, cin, cout)).astype(np.float32) * 0.1
-    g = r.standard_normal((BATCH, side - 2, side - 2, cout)).astype(np.float32)
+    out = side - 2 + 2 * pad
+    x = r.standard_normal((batch, side, side, cin)).astype(np.float32)
+    w = r.standard_normal((3, 3, cin // groups, cout)).astype(np.float32) * 0.1
+    g = r.standard_normal((batch, out, out, cout)).astype(np.float32)
     return x, w, g
 
 
-def ktensor_fn(side, cin, cout, backward, device):
+def ktensor_fn(shape, backward, device):
     kt = import_ktensor()
     from ktensor.ops import conv as kconv
-    x, w, g = make_data(side, cin, cout)
+    x, w, g = make_data(*shape)
+    cin, pad, groups = shape[2], shape[4], shape[5]
     with kt.device(device):
         xt, wt, gt = kt.constant(x), kt.constant(w), kt.constant(g)
-    geom = ([1, 1], [0, 0, 0, 0], [1, 1], 1)
+    geom = ([1, 1], [pad] * 4, [1, 1], groups)
     if not backward:
         return (lambda: kconv._conv(xt, wt, geom)), ktensor_sync(kt, device)
 
@@ -44,13 +47,15 @@ def ktensor_fn(side, cin, cout, backward, device):
     return step, ktensor_sync(kt, device)
 
 
-def torch_fn(side, cin, cout, backward, device):
+def torch_fn(shape, backward, device):
     torch = import_torch()  # TF32 off
-    x, w, g = make_data(side, cin, cout)
+    x, w, g = make_data(*shape)
+    cin, pad, groups = shape[2], shape[4], shape[5]
     xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous().to(device).requires_grad_(cin > 1)
     wt = torch.from_numpy(w).permute(3, 2, 0, 1).contiguous().to(device).requires_grad_(True)
     gt = torch.from_numpy(g).permute(0, 3, 1, 2).contiguous().to(device)
-    conv = torch.nn.functional.conv2d
+    def conv(a, k):
+        return torch.nn.functional.conv2d(a, k, padding=pad, groups=groups)
     if not backward:
         def fwd():
             with torch.no_grad():
@@ -63,19 +68,22 @@ def torch_fn(side, cin, cout, backward, device):
     return step, torch_sync(torch, device)
 
 
-def gflops(make, side, cin, cout, backward, device, quick):
-    fn, sync = make(side, cin, cout, backward, device)
+def gflops(make, shape, backward, device, quick):
+    fn, sync = make(shape, backward, device)
     t = median_time(fn, warmup=2 if quick else 5, budget=1.0 if quick else 3.0, sync=sync)
-    return flops(side, cin, cout, backward) / t / 1e9
+    return flops(*shape, backward) / t / 1e9
 
 
 def rows(ctx, device="cpu"):
-    for side, cin, cout in SHAPES:
+    for shape in SHAPES:
+        batch, side, cin, cout, pad, groups = shape
         for backward in (False, True):
-            values = {name: cell(gflops, make, side, cin, cout, backward, device, ctx.quick)
+            values = {name: cell(gflops, make, shape, backward, device, ctx.quick)
                       for name, make in (("ktensor", ktensor_fn), ("torch", torch_fn))}
             what = "bwd" if backward else "fwd"
-            yield Row(f"conv {side}x{side}x{cin}->{cout} {what} ({device})", "GFLOP/s", True, values, ("torch",))
+            name = (f"depthwise {side}x{side}x{cin} 3x3 same b={batch}" if groups > 1
+                    else f"conv {side}x{side}x{cin}->{cout}")
+            yield Row(f"{name} {what} ({device})", "GFLOP/s", True, values, ("torch",))
     if device == "cpu" and _cuda_visible():
         yield from rows(ctx, "cuda")
 

@@ -383,6 +383,33 @@ def test_depthwise_and_separable(stride, padding, dil, mult, device):
     assert_close(sep, expected @ pw[0, 0], rtol=1e-12, atol=1e-12, device=device)
 
 
+@pytest.mark.parametrize("mult,stride,padding,dil", [(1, 1, "SAME", 1), (3, 2, "SAME", 1), (1, 1, "VALID", 2),
+                                                     (2, 3, "VALID", 1)])
+def test_depthwise_gradients_thread_independent(mult, stride, padding, dil):
+    """The CPU's depthwise kernels (one input channel per group): float32 forward and both
+    gradients against the float64 reference, and bitwise the same on 1, 2 or 3 threads."""
+    c = 8
+    x, w = data((5, 17, 15, c), 80, np.float32), data((3, 3, 1, c * mult), 81, np.float32)
+    st, dl = [stride, stride], [dil, dil]
+    pads = ref_pads(padding, 17, 3, stride, dil) + ref_pads(padding, 15, 3, stride, dil)
+    before, runs = ktensor.config.info()["openmp_threads"], []
+    try:
+        for n in (1, 2, 3):
+            ktensor.config.set_num_threads(n)
+            out, grads, gy = run_with_grads(lambda a, b: nn.conv2d(a, b, st, padding.lower(), dilations=dl), [x, w],
+                                            82, "cpu")
+            runs.append([out.numpy()] + [g.numpy() for g in grads])
+    finally:
+        ktensor.config.set_num_threads(before)
+    for r in runs[1:]:
+        for a, b in zip(r, runs[0]):
+            np.testing.assert_array_equal(a, b)
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    refs = [ref_conv(x64, w64, st, pads, dl, c), *ref_grads(x64, w64, gy.astype(np.float64), st, pads, dl, c)]
+    for got, ref in zip(runs[0], refs):
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+
+
 # ---- float64 gradient checks (central differences), including a second-order one ----
 
 @pytest.mark.parametrize("stride,padding,dil,groups", [(1, "VALID", 1, 1), (2, "SAME", 1, 2), (1, "SAME", 2, 1)])

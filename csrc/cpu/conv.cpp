@@ -2,8 +2,9 @@
 // product per group (the gemm's batch axis walks the groups); 3x3 stride-1 kernels over enough
 // channels go to Winograd (cpu/winograd.cpp). The patch matrix of a chunk of
 // images is bounded (kChunkBytes), so memory stays small whatever the batch. 1x1 stride-1
-// convolutions use the image itself as the patch matrix; short patches (one input channel,
-// depthwise) use direct loops instead. Every sum has a fixed order: the
+// convolutions use the image itself as the patch matrix; short patches (one input channel, a
+// few per group) use direct loops instead, depthwise ones cpu/depthwise.cpp. Every sum has a
+// fixed order: the
 // col2im of the input gradient gathers per input pixel, the kernel gradient adds the chunks'
 // products in chunk order.
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "cpu/kernels.h"
+#include "cpu/depthwise.h"
 #include "cpu/parallel.h"
 #include "cpu/winograd.h"
 
@@ -359,6 +361,7 @@ void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w, con
     gemm_forward(dt, s, s.n * s.pixels(), x, s.c, w, out);
     return epilogue(out, s.n * s.pixels(), s.oc);
   }
+  if (depthwise_fits(s)) return depthwise_forward(dt, s, out, x, w, epilogue.bias, epilogue.act);
   if (s.kg() < kDirectPatch) return direct_forward(s, out, x, w, epilogue);
   if (winograd_fits(s)) return winograd_forward(dt, s, out, x, w, epilogue.bias, epilogue.act);
   const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
@@ -378,6 +381,7 @@ void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T*
     gemm(dt, false, true, m, s.kg(), s.ocg(), g, s.oc, s.ocg(), w, s.oc, s.ocg(), dcols, ld, s.kg(), s.groups);
   };
   if (s.pointwise()) return product(s.n * s.pixels(), gy, dx, s.c);
+  if (depthwise_fits(s)) return depthwise_backward_input(dt, s, dx, gy, w);
   if (s.kg() < kDirectPatch) return direct_backward_input(s, dx, gy, w);
   if (winograd_fits(s)) return winograd_backward_input(dt, s, dx, gy, w);
   const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
@@ -400,6 +404,7 @@ void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T*
   };
   const int64_t wn = s.kg() * s.oc;
   if (s.pointwise()) return product(s.n * s.pixels(), x, s.c, gy, dw, false);
+  if (depthwise_fits(s)) return depthwise_backward_kernel(dt, s, dw, x, gy);
   if (s.kg() < kDirectPatch) return direct_backward_kernel(s, dw, x, gy);
   if (winograd_fits(s)) return winograd_backward_kernel(dt, s, dw, x, gy);
   const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;

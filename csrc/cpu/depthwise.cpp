@@ -1,0 +1,147 @@
+// Depthwise convolution on the CPU (one input channel per group, `mult` outputs per channel):
+// output channel j reads input channel j / mult, so every loop runs over the output channels,
+// contiguous in NHWC images and in the kernel, and vectorises. For mult > 1 each input row is
+// first widened to the output channels (value of channel j / mult at j). Each output row, input
+// row or kernel-gradient part is summed over the taps in (ky, kx) order, pixels in order.
+#include "cpu/depthwise.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "cpu/kernels.h"
+#include "cpu/parallel.h"
+
+namespace kt {
+namespace cpu {
+namespace {
+
+// acc[0, oc) += a[0, oc) * b[0, oc)
+template <class T>
+inline void fma_row(T* __restrict acc, const T* __restrict a, const T* __restrict b, int64_t oc) {
+#pragma omp simd
+  for (int64_t j = 0; j < oc; ++j) acc[j] += a[j] * b[j];
+}
+
+// Input row (img, iy) over the output channels: the row itself when mult is 1, else widened
+// into buf.
+template <class T>
+const T* wide_row(const ConvShape& s, const T* x, int64_t img, int64_t iy, T* buf) {
+  const T* row = x + (img * s.h + iy) * s.w * s.c;
+  const int64_t mult = s.ocg();
+  if (mult == 1) return row;
+  for (int64_t ix = 0; ix < s.w; ++ix)
+    for (int64_t ci = 0; ci < s.c; ++ci) std::fill_n(buf + (ix * s.c + ci) * mult, mult, row[ix * s.c + ci]);
+  return buf;
+}
+
+// The output columns [lo, hi) whose input column ix = in_x(ox, kx) lies inside the image.
+inline void columns_inside(const ConvShape& s, int64_t kx, int64_t& lo, int64_t& hi) {
+  lo = 0;
+  while (lo < s.ow && s.in_x(lo, kx) < 0) ++lo;
+  hi = lo;
+  while (hi < s.ow && s.in_x(hi, kx) < s.w) ++hi;
+}
+
+template <class T>
+void forward_t(const ConvShape& s, T* out, const T* x, const T* w, DType dt, const void* bias, UnaryOp act) {
+  const int64_t oc = s.oc;
+  parallel_for(s.n * s.oh, s.ow * s.kh * s.kw * oc, [&](int64_t r0, int64_t r1) {
+    std::vector<T> buf(s.ocg() > 1 ? s.w * oc : 0);
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t img = r / s.oh, oy = r % s.oh;
+      T* orow = out + r * s.ow * oc;
+      std::fill(orow, orow + s.ow * oc, T(0));
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const int64_t iy = s.in_y(oy, ky);
+        if (iy < 0 || iy >= s.h) continue;
+        const T* xr = wide_row(s, x, img, iy, buf.data());
+        for (int64_t kx = 0; kx < s.kw; ++kx) {
+          const T* wk = w + (ky * s.kw + kx) * oc;
+          int64_t lo, hi;
+          columns_inside(s, kx, lo, hi);
+          for (int64_t ox = lo; ox < hi; ++ox) fma_row(orow + ox * oc, xr + s.in_x(ox, kx) * oc, wk, oc);
+        }
+      }
+      if (bias) bias_act(act, dt, s.ow, oc, orow, bias, orow);  // the epilogue, while the row is in cache
+    }
+  });
+}
+
+template <class T>
+void backward_input_t(const ConvShape& s, T* dx, const T* gy, const T* w) {
+  const int64_t oc = s.oc, mult = s.ocg();
+  parallel_for(s.n * s.h, s.w * s.kh * s.kw * oc, [&](int64_t r0, int64_t r1) {
+    std::vector<T> wide(s.w * oc);  // the row's gradient over the output channels
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t img = r / s.h, iy = r % s.h;
+      std::fill(wide.begin(), wide.end(), T(0));
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const int64_t oy = s.out_y(iy, ky);
+        if (oy < 0) continue;
+        const T* grow = gy + (img * s.oh + oy) * s.ow * oc;
+        for (int64_t kx = 0; kx < s.kw; ++kx) {
+          const T* wk = w + (ky * s.kw + kx) * oc;
+          for (int64_t ix = 0; ix < s.w; ++ix) {
+            const int64_t ox = s.out_x(ix, kx);
+            if (ox >= 0) fma_row(wide.data() + ix * oc, grow + ox * oc, wk, oc);
+          }
+        }
+      }
+      T* row = dx + r * s.w * s.c;
+      for (int64_t e = 0; e < s.w * s.c; ++e) {  // input channel e: the sum of its mult outputs
+        T v = wide[e * mult];
+        for (int64_t m = 1; m < mult; ++m) v += wide[e * mult + m];
+        row[e] = v;
+      }
+    }
+  });
+}
+
+// Kernel gradient: a partial per fixed part of the output rows (parts set by the shape alone),
+// the parts then added in order.
+template <class T>
+void backward_kernel_t(const ConvShape& s, T* dw, const T* x, const T* gy) {
+  constexpr int64_t kParts = 16;
+  const int64_t oc = s.oc, wn = s.kh * s.kw * oc, rows = s.n * s.oh, parts = std::min(rows, kParts);
+  std::vector<T> part(parts * wn, T(0));
+  parallel_for(parts, (rows / parts) * s.ow * wn, [&](int64_t p0, int64_t p1) {
+    std::vector<T> buf(s.ocg() > 1 ? s.w * oc : 0);
+    for (int64_t p = p0; p < p1; ++p)
+      for (int64_t r = rows * p / parts; r < rows * (p + 1) / parts; ++r) {
+        const int64_t img = r / s.oh, oy = r % s.oh;
+        const T* grow = gy + r * s.ow * oc;
+        for (int64_t ky = 0; ky < s.kh; ++ky) {
+          const int64_t iy = s.in_y(oy, ky);
+          if (iy < 0 || iy >= s.h) continue;
+          const T* xr = wide_row(s, x, img, iy, buf.data());
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            T* acc = part.data() + p * wn + (ky * s.kw + kx) * oc;
+            int64_t lo, hi;
+            columns_inside(s, kx, lo, hi);
+            for (int64_t ox = lo; ox < hi; ++ox) fma_row(acc, xr + s.in_x(ox, kx) * oc, grow + ox * oc, oc);
+          }
+        }
+      }
+  });
+  sum_parts(part.data(), parts, wn, wn, dw);
+}
+
+}  // namespace
+
+bool depthwise_fits(const ConvShape& s) { return s.groups > 1 && s.cg() == 1; }
+
+void depthwise_forward(DType dt, const ConvShape& s, void* out, const void* x, const void* w, const void* bias,
+                       UnaryOp act) {
+  KT_DISPATCH_FLOAT(dt, T, forward_t<T>(s, (T*)out, (const T*)x, (const T*)w, dt, bias, act));
+}
+
+void depthwise_backward_input(DType dt, const ConvShape& s, void* dx, const void* gy, const void* w) {
+  KT_DISPATCH_FLOAT(dt, T, backward_input_t<T>(s, (T*)dx, (const T*)gy, (const T*)w));
+}
+
+void depthwise_backward_kernel(DType dt, const ConvShape& s, void* dw, const void* x, const void* gy) {
+  KT_DISPATCH_FLOAT(dt, T, backward_kernel_t<T>(s, (T*)dw, (const T*)x, (const T*)gy));
+}
+
+}  // namespace cpu
+}  // namespace kt
