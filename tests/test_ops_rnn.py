@@ -295,14 +295,17 @@ def test_lstm_float32_vector_rows_match_float64(u, masked):
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
 
 
+@pytest.mark.parametrize("per_gate", [False, True])
 @pytest.mark.parametrize("kind", KINDS)
-def test_batch_slices_match_numpy_and_sub_batches(kind):
+def test_batch_slices_match_numpy_and_sub_batches(kind, per_gate):
     # Batches over 32 rows run their time loops in row slices side by side on the CPU: outputs
     # match numpy, and outputs and gradients match the same rows run as small (unsliced) batches.
+    # The recurrent dropout mask is shared by the gates, or one per gate.
     T, B, u = 5, 70, 6
     xw, U, h0, c0, brec = make(kind, T, B, u, seed=50)
     mask = rng(51).random((B, T)) > 0.3
-    rmask = (rng(52).random((B, u)) > 0.3) / 0.7
+    rmask = per_gate_mask(kind, B, u, seed=52) if per_gate else (rng(52).random((B, u)) > 0.3) / 0.7
+    mask_rows = (lambda rows: rmask[:, rows]) if per_gate else (lambda rows: rmask[rows])
     weight = rng(53).normal(size=(B, T + (2 if kind == "lstm" else 1), u))
 
     def go(rows):
@@ -311,7 +314,7 @@ def test_batch_slices_match_numpy_and_sub_batches(kind):
         with kt.GradientTape() as tape:
             y, st = recurrence(kind, kt.transpose(args[0], [1, 0, 2]), Uv, args[1:],
                                recurrent_bias=None if brec is None else kt.constant(brec),
-                               mask=kt.constant(mask[rows]), recurrent_mask=kt.constant(rmask[rows]),
+                               mask=kt.constant(mask[rows]), recurrent_mask=kt.constant(mask_rows(rows)),
                                go_backwards=True)
             out = kt.concat([y, kt.stack(st, axis=1)], axis=1)
             loss = kt.reduce_sum(out * kt.constant(weight[rows]))
@@ -326,10 +329,13 @@ def test_batch_slices_match_numpy_and_sub_batches(kind):
     np.testing.assert_allclose(whole[-1], sum(p[-1] for p in parts), rtol=1e-10, atol=1e-12)
 
 
-def test_batch_slices_thread_independent():
-    """Outputs and gradients of a sliced batch are bitwise the same on one thread as on several."""
+@pytest.mark.parametrize("per_gate", [False, True])
+def test_batch_slices_thread_independent(per_gate):
+    """Outputs and gradients of a sliced batch are bitwise the same on one thread as on several
+    (without recurrent dropout, or with a mask per gate)."""
     T, B, u = 6, 75, 16
     xw, U, h0, c0, _ = make("lstm", T, B, u, seed=60, dtype=np.float32)
+    rmask = kt.constant(per_gate_mask("lstm", B, u, seed=61).astype(np.float32)) if per_gate else None
     before, runs = kt.config.info()["openmp_threads"], []
     try:
         for n in (1, 2, 3):
@@ -337,7 +343,7 @@ def test_batch_slices_thread_independent():
             with kt.device("cpu"):
                 args = [kt.Variable(a) for a in (xw, U, h0, c0)]
                 with kt.GradientTape() as tape:
-                    y, st = recurrence("lstm", args[0], args[1], args[2:])
+                    y, st = recurrence("lstm", args[0], args[1], args[2:], recurrent_mask=rmask)
                     loss = kt.reduce_sum(y * y) + kt.reduce_sum(st[1])
                 runs.append([y.numpy()] + [g.numpy() for g in tape.gradient(loss, args)])
     finally:

@@ -8,10 +8,12 @@
 // gate (g, batch, u) as Keras 3's implementation 1: then the GEMMs run per gate on h * mask_g
 // and the op applies the masks itself (the cell kernels see no mask, except GRU reset_before's
 // r * h * mask_h).
+#include <algorithm>
+#include <array>
+
 #include "error.h"
 #include "ops/device_call.h"
 #include "ops/ops.h"
-#include <algorithm>
 
 #include "cpu/parallel.h"
 #include "rnn_step.h"
@@ -63,15 +65,31 @@ void step_gemm(const Tensor& like, bool tb, int64_t m, int64_t n, int64_t k, con
 constexpr int64_t kSliceRows = 32;
 
 template <class F>
-void for_row_slices(Device dev, int64_t B, bool can_split, F&& loop) {
+void for_row_slices(Device dev, int64_t B, F&& loop) {
   const int64_t slices = (B + kSliceRows - 1) / kSliceRows;
-  if (dev.is_cuda() || !can_split || slices < 2) return loop(0, B);
+  if (dev.is_cuda() || slices < 2) return loop(0, B);
   cpu::parallel_for(slices, cpu::kParallelGrain, [&](int64_t s0, int64_t s1) {
     for (int64_t sl = s0; sl < s1; ++sl) {
       const int64_t b0 = sl * kSliceRows;
       loop(b0, std::min(kSliceRows, B - b0));
     }
   });
+}
+
+// out = a * b over (gates, n rows, u) values, each operand given by its first element and its
+// strides between gates and between rows (units are compact): the per-gate masking of rows
+// [b0, b0 + n) in a slice's loop, without tensor ops.
+void mul_gates(Device dev, DType dt, int64_t g, int64_t n, int64_t u, void* out, std::array<int64_t, 2> so,
+               const void* a, std::array<int64_t, 2> sa, const void* b, std::array<int64_t, 2> sb) {
+  Geometry geo;
+  geo.ndim = 3, geo.nops = 3, geo.numel = g * n * u;
+  const int64_t shape[3] = {g, n, u};
+  const std::array<int64_t, 2>* st[3] = {&so, &sa, &sb};
+  for (int d = 0; d < 3; ++d) {
+    geo.shape[d] = shape[d];
+    for (int k = 0; k < 3; ++k) geo.strides[k][d] = d < 2 ? (*st[k])[d] : 1;
+  }
+  KT_CALL(dev, binary, BinaryOp::Mul, dt, geo, out, a, b);
 }
 
 // A view of rows [lo, lo + n) of a (rows, B, u) buffer.
@@ -125,6 +143,7 @@ std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw_in
   // reset_before's kernel writes it, with the h gate's mask, and nothing reads it).
   Tensor hd = !rmask_in ? Tensor() : per_gate ? Tensor::empty({B, u}, dt, dev)
                                               : binary(BinaryOp::Mul, h0, rmask).contiguous();
+  Tensor hg = per_gate ? Tensor::empty({g, B, u}, dt, dev) : Tensor();  // per gate: h * mask_k
   const int64_t first = reverse ? T : 0, last = reverse ? 0 : T;
   {
     Tensor h_first = rows(H, first, 1).view({B, u});
@@ -148,7 +167,7 @@ std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw_in
     RnnStep sl = st;
     sl.batch = nb;
     const int64_t ro = b0 * u;  // offset of row b0 in a (B, u) buffer
-    if (sl.rmask && !per_gate) sl.rmask = (const char*)sl.rmask + ro * d.es;
+    if (sl.rmask) sl.rmask = (const char*)sl.rmask + ro * d.es;
     if (sl.hd) sl.hd = (char*)sl.hd + ro * d.es;
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t, tn = reverse ? t : t + 1;
@@ -160,15 +179,14 @@ std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw_in
       sl.y = d.at(packed, b0 * ldy + s * u);
       sl.y_prev = s ? d.at(packed, b0 * ldy + (s - 1) * u) : nullptr;
       sl.mask = mask_in ? mask.data_as<uint8_t>() + b0 * T + t : nullptr;
-      // (h * rmask) @ U[:, :n] into the step's gates: one GEMM, or one per gate on its own mask
-      // (per gate the loop runs on the whole batch).
+      // (h * rmask) @ U[:, :n] into the step's gates: one GEMM, or one per gate on its own mask.
       auto h_gemm = [&](int64_t n) {
         if (!per_gate) return step_gemm(G, false, nb, n, u, rmask_in ? sl.hd : sl.h_prev, u, U.data(), d.gw,
                                         sl.gates, d.gs);
-        Tensor hg = binary(BinaryOp::Mul, rows(H, tp, 1), rmask);
+        mul_gates(dev, dt, n / u, nb, u, d.at(hg, ro), {bu, u}, sl.h_prev, {0, u}, d.at(rmask, ro), {bu, u});
         for (int64_t k = 0; k < n / u; ++k)
-          step_gemm(G, false, B, u, u, d.at(hg, k * bu), u, d.at(U, k * u), d.gw, (char*)sl.gates + k * u * d.es,
-                    d.gs);
+          step_gemm(G, false, nb, u, u, d.at(hg, k * bu + ro), u, d.at(U, k * u), d.gw,
+                    (char*)sl.gates + k * u * d.es, d.gs);
       };
       if (kind != kRnnGruBefore) {
         h_gemm(d.gw);
@@ -184,7 +202,7 @@ std::vector<Tensor> rnn_forward(int kind, int act, int ract, const Tensor& xw_in
       }
     }
   };
-  for_row_slices(dev, B, !per_gate, loop);
+  for_row_slices(dev, B, loop);
   for (int64_t k = 0; k < ns; ++k) {
     Tensor dst = packed.as_strided({B, u}, {ldy, 1}, (T + k) * u);
     copy_(dst, rows(k ? C : H, last, 1).view({B, u}));
@@ -224,6 +242,10 @@ std::vector<Tensor> rnn_backward(int kind, int act, int ract, const Tensor& u_in
   // (`through`) is what the step before adds to its dh; the kernels then see no mask.
   Tensor recg = per_gate ? Tensor::empty({g, B, u}, dt, dev) : Tensor(), through;
   if (per_gate && kind == kRnnGruBefore) rec2 = rows(recg, 2, 1).view({B, u});
+  // Per gate, the products recg[k] * mask_k of a slice's rows [b0, b0 + nb), compact at g * b0 * u
+  // (summed over the gates into `through`).
+  Tensor prod = per_gate ? Tensor::empty({g, B, u}, dt, dev) : Tensor();
+  if (per_gate) through = Tensor::empty({B, u}, dt, dev);
   RnnStep st;
   st.kind = kind, st.act = act, st.ract = ract, st.zero_out = zero_out, st.batch = B, st.units = u;
   st.ldm = T;
@@ -232,7 +254,7 @@ std::vector<Tensor> rnn_backward(int kind, int act, int ract, const Tensor& u_in
   st.dh = dh.data();
   st.gy = gy.data();
   st.dc = kind == kRnnLstm ? dc.data() : nullptr;
-  // Backward through time over batch rows [b0, b0 + nb) (rows never mix; per gate: the whole batch).
+  // Backward through time over batch rows [b0, b0 + nb) (rows never mix).
   auto loop = [&](int64_t b0, int64_t nb) {
     RnnStep sl = st;
     sl.batch = nb;
@@ -252,14 +274,14 @@ std::vector<Tensor> rnn_backward(int kind, int act, int ract, const Tensor& u_in
       sl.dxw = d.at(dxw, (t * B + b0) * d.gw);
       sl.drec = kind == kRnnGruAfter ? d.at(drec, (t * B + b0) * d.gw) : nullptr;
       const bool later = s < T - 1;  // a processed step after this one sent gradient through its GEMMs
-      sl.rec1 = !later ? nullptr : per_gate ? through.data() : row(rec1);
+      sl.rec1 = !later ? nullptr : per_gate ? row(through) : row(rec1);
       sl.rec2 = later && kind == kRnnGruBefore && !per_gate ? row(rec2) : nullptr;
       // d(gates) @ U[:, :n]^T: into rec1, or per gate into recg.
       auto back_gemm = [&](const void* dgates, int64_t n) {
         if (!per_gate) return step_gemm(G, true, nb, u, n, dgates, d.gw, U.data(), d.gw, row(rec1), u);
         for (int64_t k = 0; k < n / u; ++k)
-          step_gemm(G, true, B, u, u, (const char*)dgates + k * u * d.es, d.gw, d.at(U, k * u), d.gw,
-                    d.at(recg, k * bu), u);
+          step_gemm(G, true, nb, u, u, (const char*)dgates + k * u * d.es, d.gw, d.at(U, k * u), d.gw,
+                    d.at(recg, k * bu + ro), u);
       };
       if (kind != kRnnGruBefore) {
         KT_CALL(dev, rnn_cell, dt, true, sl);
@@ -271,15 +293,19 @@ std::vector<Tensor> rnn_backward(int kind, int act, int ract, const Tensor& u_in
         sl.phase = 0;
         sl.rec2 = row(rec2);
         const void* shared = sl.rmask;
-        if (per_gate) sl.rmask = d.at(rmask, 2 * bu);  // d(r * h * mask_h) needs the h gate's mask
+        if (per_gate) sl.rmask = d.at(rmask, 2 * bu + ro);  // d(r * h * mask_h) needs the h gate's mask
         KT_CALL(dev, rnn_cell, dt, true, sl);
         sl.rmask = shared;
         back_gemm(sl.dxw, 2 * u);
       }
-      if (per_gate) through = reduce(ReduceOp::Sum, binary(BinaryOp::Mul, recg, rmask), {0}, false);
+      if (per_gate) {
+        char* p = d.at(prod, g * ro);
+        mul_gates(dev, dt, g, nb, u, p, {nb * u, u}, d.at(recg, ro), {bu, u}, d.at(rmask, ro), {bu, u});
+        KT_CALL(dev, reduce, ReduceOp::Sum, dt, row(through), p, 1, g, nb * u);
+      }
     }
   };
-  for_row_slices(dev, B, !per_gate, loop);
+  for_row_slices(dev, B, loop);
   // The gradient of h0: direct, plus through the first step's GEMMs.
   if (!per_gate) {
     through = kind == kRnnGruBefore ? binary(BinaryOp::Add, rec1, rec2) : rec1;
