@@ -195,14 +195,21 @@ def test_conv2d_nchw(device):
 
 # ---- conv2d: the CPU's Winograd F(4x4, 3x3) path (3x3, stride 1, one group, 16+ channels) ----
 
+def winograd_batch(oh, ow):
+    """Images enough for the CPU's Winograd path: 128 or more 4x4 output tiles in all."""
+    return -(-128 // (-(-oh // 4) * -(-ow // 4)))
+
+
 # Odd and even sizes (a last tile half outside the output, images smaller than one tile),
 # valid / same and explicit asymmetric padding (pads top, bottom, left, right).
-@pytest.mark.parametrize("shape,oc,pads", [
-    ((2, 7, 9, 16), 17, (0, 0, 0, 0)), ((3, 8, 5, 19), 16, (1, 1, 1, 1)), ((1, 3, 3, 16), 16, (0, 0, 0, 0)),
-    ((2, 1, 2, 16), 18, (1, 1, 1, 1)), ((1, 6, 7, 20), 16, (0, 2, 1, 0)), ((2, 4, 4, 16), 21, (2, 2, 2, 2)),
-    ((1, 2, 5, 17), 16, (2, 0, 0, 1))])
-def test_conv2d_winograd_against_numpy(shape, oc, pads, device):
-    x, w = data(shape, 60), data((3, 3, shape[3], oc), 61)
+@pytest.mark.parametrize("hwc,oc,pads", [
+    ((7, 9, 16), 17, (0, 0, 0, 0)), ((8, 5, 19), 16, (1, 1, 1, 1)), ((3, 3, 16), 16, (0, 0, 0, 0)),
+    ((1, 2, 16), 18, (1, 1, 1, 1)), ((6, 7, 20), 16, (0, 2, 1, 0)), ((4, 4, 16), 21, (2, 2, 2, 2)),
+    ((2, 5, 17), 16, (2, 0, 0, 1))])
+def test_conv2d_winograd_against_numpy(hwc, oc, pads, device):
+    h, w_, c = hwc
+    shape = (winograd_batch(h + pads[0] + pads[1] - 2, w_ + pads[2] + pads[3] - 2), h, w_, c)
+    x, w = data(shape, 60), data((3, 3, c, oc), 61)
     explicit = [[0, 0], list(pads[0:2]), list(pads[2:4]), [0, 0]]
     out, (dx, dw), gy = run_with_grads(lambda a, b: nn.conv2d(a, b, 1, explicit), [x, w], 62, device)
     assert_close(out, ref_conv(x, w, [1, 1], pads, [1, 1], 1), rtol=1e-12, atol=1e-12, device=device)
@@ -236,13 +243,14 @@ def test_conv2d_winograd_float32_blocks_thread_independent():
 
 @pytest.mark.parametrize("padding", ["VALID", "SAME"])
 def test_conv2d_winograd_gradcheck(padding, device):
-    # Winograd needs 16+ channels, more elements than a gradcheck perturbs: the input and the
-    # kernel are fixed random projections of small float64 arrays, so their gradients pass
-    # through both conv gradients.
+    # Winograd needs 16+ channels and 128+ tiles, more elements than a gradcheck perturbs: the
+    # input (tiled over the batch) and the kernel are fixed random projections of small float64
+    # arrays, so their gradients pass through both conv gradients.
     px, pk = data((2, 16), 68), data((2, 16 * 16), 69)
+    n = winograd_batch(4, 3) if padding == "SAME" else winograd_batch(2, 1)
 
     def fn(a, k):
-        x = ktensor.matmul(a, ktensor.constant(px))
+        x = ktensor.tile(ktensor.matmul(a, ktensor.constant(px)), [n, 1, 1, 1])
         w = ktensor.reshape(ktensor.matmul(k, ktensor.constant(pk)), (3, 3, 16, 16))
         return nn.conv2d(x, w, 1, padding)
     gradcheck(fn, [data((1, 4, 3, 2), 66), data((9, 2), 67)], device)
@@ -257,7 +265,7 @@ DACTS = {"linear": lambda y: np.ones_like(y), "relu": lambda y: (y > 0).astype(y
 # (input shape, kernel shape, stride, padding): direct (one input channel), im2col + gemm,
 # Winograd (3x3, stride 1, 16+ channels), pointwise
 EPILOGUE_PATHS = {"direct": ((2, 9, 8, 1), (3, 3, 1, 7), 1, "SAME"), "gemm": ((2, 9, 8, 12), (3, 2, 12, 5), 2, "VALID"),
-                  "winograd": ((2, 9, 7, 16), (3, 3, 16, 17), 1, "SAME"), "pointwise": ((2, 5, 3, 6), (1, 1, 6, 9), 1, "VALID")}
+                  "winograd": ((22, 9, 7, 16), (3, 3, 16, 17), 1, "SAME"), "pointwise": ((2, 5, 3, 6), (1, 1, 6, 9), 1, "VALID")}
 
 
 @pytest.mark.parametrize("act", list(ACTS))
@@ -510,7 +518,7 @@ def test_conv_cuda_parity_more(case):
         parity(lambda a, k, c: ktensor.ops.conv.conv2d_bias_act(a, k, c, "tanh", 1, "SAME"),
                [data((2, 7, 6, 3), 56, f32), data((3, 3, 3, 5), 57, f32), data((5,), 58, f32)], rtol=1e-4, atol=1e-4)
     elif case == "winograd":  # the CPU's Winograd shapes: 3x3, stride 1, 16+ channels
-        parity(lambda a, k: nn.conv2d(a, k, 1, "SAME"), [data((3, 11, 10, 24), 54, f32), data((3, 3, 24, 20), 55, f32)],
+        parity(lambda a, k: nn.conv2d(a, k, 1, "SAME"), [data((15, 11, 10, 24), 54, f32), data((3, 3, 24, 20), 55, f32)],
                rtol=1e-4, atol=1e-4)
     else:  # the kernel gradient sums 86528 float32 terms of size ~1: the CPU alone is 2.8e-4 off
         parity(lambda a, k: nn.conv2d(a, k, 1, "VALID"),

@@ -8,7 +8,8 @@
 namespace kt {
 namespace cpu {
 
-// 3x3 kernel, stride 1, no dilation, one group, and channels enough for the transforms to pay.
+// 3x3 kernel, stride 1, no dilation, one group, and channels and tiles enough for the transforms
+// to pay.
 bool winograd_fits(const ConvShape& s);
 
 // With a bias (null: none), the bias_act epilogue act(conv + bias) as the tiles are written.
