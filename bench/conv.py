@@ -1,6 +1,7 @@
 """conv: conv2d GFLOP/s on the MNIST convnet's two convolutions at batch 128,
-28x28x1 -> 32 3x3 valid and 26x26x32 -> 64 3x3 valid, and on a MobileNet-style depthwise 3x3
-same convolution over 56x56x64 at batch 32: the forward pass, and the backward pass (input and
+28x28x1 -> 32 3x3 valid and 26x26x32 -> 64 3x3 valid, on a wide VGG-style 14x14x256 -> 256 3x3
+same convolution at batch 16, and on a MobileNet-style depthwise 3x3 same convolution over
+56x56x64 at batch 32: the forward pass, and the backward pass (input and
 kernel gradients; for the first layer only the kernel gradient, as in training, since the
 images need no gradient). ktensor (NHWC) against torch (NCHW, its
 default layout) on the CPU, and on the GPU against torch cuDNN with TF32 off when a CUDA
@@ -11,7 +12,7 @@ import numpy as np
 from _harness import Row, cell, import_ktensor, import_torch, ktensor_sync, median_time, torch_sync
 
 # (batch, image side, in channels, out channels, padding of each side, groups), 3x3 stride 1
-SHAPES = ((128, 28, 1, 32, 0, 1), (128, 26, 32, 64, 0, 1), (32, 56, 64, 64, 1, 64))
+SHAPES = ((128, 28, 1, 32, 0, 1), (128, 26, 32, 64, 0, 1), (16, 14, 256, 256, 1, 1), (32, 56, 64, 64, 1, 64))
 
 
 def flops(batch, side, cin, cout, pad, groups, backward):
@@ -81,8 +82,9 @@ def rows(ctx, device="cpu"):
             values = {name: cell(gflops, make, shape, backward, device, ctx.quick)
                       for name, make in (("ktensor", ktensor_fn), ("torch", torch_fn))}
             what = "bwd" if backward else "fwd"
-            name = (f"depthwise {side}x{side}x{cin} 3x3 same b={batch}" if groups > 1
-                    else f"conv {side}x{side}x{cin}->{cout}")
+            shape_name = f"{side}x{side}x{cin}" + ("" if groups > 1 else f"->{cout}")
+            tail = "" if batch == 128 else f" same b={batch}"
+            name = f"{'depthwise' if groups > 1 else 'conv'} {shape_name}{tail}"
             yield Row(f"{name} {what} ({device})", "GFLOP/s", True, values, ("torch",))
     if device == "cpu" and _cuda_visible():
         yield from rows(ctx, "cuda")
