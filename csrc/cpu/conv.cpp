@@ -26,10 +26,16 @@ namespace {
 // on the MNIST convnet shapes (1.5x faster than 8 MiB or more).
 constexpr int64_t kChunkBytes = 2 << 20;
 
-// Images per chunk: as many as fit the budget, at least one. Depends on the shape only.
+// Patch rows per chunk at least: small images over many channels (a patch of thousands of
+// values) still make gemms of rows enough to pay for packing the kernel.
+constexpr int64_t kMinRows = 512;
+
+// Images per chunk: as many as fit the budget, or as make kMinRows rows, at least one. Depends
+// on the shape only.
 int64_t chunk_images(const ConvShape& s, size_t elem) {
   const int64_t per_image = std::max<int64_t>(1, s.pixels() * s.patch() * (int64_t)elem);
-  return std::clamp<int64_t>(kChunkBytes / per_image, 1, std::max<int64_t>(s.n, 1));
+  const int64_t for_rows = (kMinRows + s.pixels() - 1) / std::max<int64_t>(s.pixels(), 1);
+  return std::clamp<int64_t>(std::max(kChunkBytes / per_image, for_rows), 1, std::max<int64_t>(s.n, 1));
 }
 
 // Patch rows of images [n0, n0 + nimg): row (img, oy, ox) holds [group][ky][kx][cg], zeros
