@@ -156,6 +156,7 @@ LAYERS = [
     (lambda a: layers.Dense(7, activation=a), (4, 5)),
     (lambda a: layers.Dense(6, activation=a), (2, 3, 5)),
     (lambda a: layers.Conv1D(5, 3, activation=a), (2, 9, 3)),
+    (lambda a: layers.Conv1D(4, 3, padding="causal", dilation_rate=2, activation=a), (2, 9, 3)),
     (lambda a: layers.Conv2D(6, 3, activation=a), (2, 7, 8, 3)),
     (lambda a: layers.Conv2D(4, 3, activation=a, data_format="channels_first"), (2, 3, 7, 8)),
     (lambda a: layers.Conv2DTranspose(5, 3, strides=2, activation=a), (2, 4, 5, 3)),

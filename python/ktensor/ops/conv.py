@@ -188,8 +188,18 @@ def conv2d_bias_act(input, filters, bias, activation, strides, padding, dilation
 
 def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None):
     """tf.nn.conv1d: input (n, w, c), filters (kw, c / groups, out); a height-1 conv2d."""
-    x, w = _pair(input, filters)
     last = _layout("conv1d", data_format, 1)
+    return _conv1d(input, filters, stride, padding, dilations, last)
+
+
+def conv1d_bias_act(input, filters, bias, activation, stride, padding, dilations=None):
+    """activation(conv1d(input, filters) + bias) for channels-last input in one native op: the Conv1D
+    layer's call (see conv2d_bias_act)."""
+    return _conv1d(input, filters, stride, padding, dilations, True, (bias, activation))
+
+
+def _conv1d(input, filters, stride, padding, dilations, last, epilogue=None):
+    x, w = _pair(input, filters)
     st = _ints("conv1d", "stride", stride, 1, 3, last)
     dil = _ints("conv1d", "dilations", dilations, 1, 3, last)
     _check_rank("conv1d", x, 3, "input")
@@ -200,7 +210,7 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
         padding = [[0, 0], (pairs[1] if len(pairs) == 3 else pairs[0])]
     x4 = reshape(x, [x.shape[0], 1, x.shape[1], x.shape[2]])
     w4 = reshape(w, [1] + list(w.shape))
-    y = _nhwc_conv("conv1d", x4, w4, [1] + st, padding, [1] + dil)
+    y = _nhwc_conv("conv1d", x4, w4, [1] + st, padding, [1] + dil, epilogue=epilogue)
     return _to_first(reshape(y, [y.shape[0], y.shape[2], y.shape[3]]), last)
 
 

@@ -1,6 +1,7 @@
 """Conv1D: activation(conv1d(inputs, kernel) + bias), kernel (kw, in / groups, filters); padding
 'causal' pads (kernel_size - 1) * dilation_rate steps on the left only."""
 from ... import nn
+from ...ops.conv import conv1d_bias_act
 from .base_conv import BaseConv
 
 
@@ -15,8 +16,13 @@ class Conv1D(BaseConv):
                          use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
+    def _padding(self):
+        if self.padding == "causal":
+            return [[(self.kernel_size[0] - 1) * self.dilation_rate[0], 0]]
+        return self.padding
+
     def convolve(self, x):
-        padding = self.padding
-        if padding == "causal":
-            padding = [[(self.kernel_size[0] - 1) * self.dilation_rate[0], 0]]
-        return nn.conv1d(x, self.kernel, self.strides, padding, dilations=self.dilation_rate)
+        return nn.conv1d(x, self.kernel, self.strides, self._padding(), dilations=self.dilation_rate)
+
+    def convolve_bias_act(self, x, bias, name):
+        return conv1d_bias_act(x, self.kernel, bias, name, self.strides, self._padding(), dilations=self.dilation_rate)
