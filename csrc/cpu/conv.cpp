@@ -400,10 +400,9 @@ void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T*
 
 template <class T>
 void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T* gy) {
-  // dw_group[kg, ocg] = patches_group^T @ gy_group. The chunks form at most kParts fixed runs
+  // dw_group[kg, ocg] = patches_group^T @ gy_group. The chunks form a few fixed runs
   // (set by the shape alone); each run sums its chunks' products in order into its partial,
   // and the partials are added in run order.
-  constexpr int64_t kParts = 16;
   auto product = [&](int64_t m, const T* cols, int64_t ld, const T* g, T* dst, bool add) {
     gemm_add(dt, true, false, s.kg(), s.ocg(), m, cols, ld, s.kg(), g, s.oc, s.ocg(), dst, s.oc, s.ocg(), s.groups,
              add);
@@ -414,7 +413,7 @@ void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T*
   if (s.kg() < kDirectPatch) return direct_backward_kernel(s, dw, x, gy);
   if (winograd_fits(s)) return winograd_backward_kernel(dt, s, dw, x, gy);
   const int64_t chunk = chunk_images(s, sizeof(T)), chunks = (s.n + chunk - 1) / chunk;
-  const int64_t parts = std::min(chunks, kParts), cols_n = chunk * s.pixels() * s.patch();
+  const int64_t parts = sum_parts_count(chunks, wn * (int64_t)sizeof(T)), cols_n = chunk * s.pixels() * s.patch();
   auto partial = scratch<T>(parts * wn);
   over_items<T>(parts, cols_n, [&](int64_t p, T* cols) {
     const int64_t c0 = chunks * p / parts, c1 = chunks * (p + 1) / parts;

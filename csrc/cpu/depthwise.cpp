@@ -101,8 +101,8 @@ void backward_input_t(const ConvShape& s, T* dx, const T* gy, const T* w) {
 // the parts then added in order.
 template <class T>
 void backward_kernel_t(const ConvShape& s, T* dw, const T* x, const T* gy) {
-  constexpr int64_t kParts = 16;
-  const int64_t oc = s.oc, wn = s.kh * s.kw * oc, rows = s.n * s.oh, parts = std::min(rows, kParts);
+  const int64_t oc = s.oc, wn = s.kh * s.kw * oc, rows = s.n * s.oh;
+  const int64_t parts = sum_parts_count(rows, wn * (int64_t)sizeof(T));
   std::vector<T> part(parts * wn, T(0));
   parallel_for(parts, (rows / parts) * s.ow * wn, [&](int64_t p0, int64_t p1) {
     std::vector<T> buf(s.ocg() > 1 ? s.w * oc : 0);

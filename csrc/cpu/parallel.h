@@ -74,6 +74,14 @@ void over_items(int64_t n, int64_t scratch_elems, F&& body) {
   }
 }
 
+// How many partial results a fixed-order sum over `items` keeps, each of `part_bytes`: at most
+// 16 (work for the threads) and at most 64 MiB in all (wide kernels' gradients), at least one.
+// Set by the shape alone, so the sums never depend on the thread count.
+inline int64_t sum_parts_count(int64_t items, int64_t part_bytes) {
+  const int64_t by_memory = (int64_t(64) << 20) / std::max<int64_t>(part_bytes, 1);
+  return std::max<int64_t>(1, std::min({items, int64_t(16), by_memory}));
+}
+
 // dst[e] = part 0 + part 1 + ... at e, in part order: the fixed-order sum of per-part partial
 // results (`count` parts of n values, `stride` apart; dst may be part 0 itself).
 template <class T>

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
@@ -180,77 +181,87 @@ void transform_kernel(const T* w, int64_t cin, int64_t cout, bool flip, T* U) {
   });
 }
 
+// The transforms below split their tiles over the threads when called outside a parallel
+// region (a convolution of a block or two); each range gathers its edge tiles in its own buffer.
+
 // P[pos][i][ch] = (F p F^T)[pos] for the R x R pixel blocks p of tiles t0 + i, i < nt, in an
 // (n, rows, cols, ch) image whose tile grid starts at (-top, -left), zeros outside the image;
 // f is the 1-D transform F (R values to 6).
 template <int R, class T, class F>
 void transform_blocks(const Tiling& tl, int64_t rows, int64_t cols, int64_t ch, int64_t top, int64_t left,
-                      const T* img, T* buf, int64_t t0, int64_t nt, F f, T* P) {
+                      const T* img, int64_t t0, int64_t nt, F f, T* P) {
   const int64_t plane = nt * ch;
-  for (int64_t i = 0; i < nt; ++i) {
-    const T* first;
-    const int64_t row = block_at(tl, t0 + i, rows, cols, ch, top, left, R, img, buf, &first);
-    const T* __restrict src = first;
-    T* __restrict dst = P + i * ch;
+  parallel_for(nt, kPos * ch, [&](int64_t i0, int64_t i1) {
+    std::vector<T> buf(R * R * ch);
+    for (int64_t i = i0; i < i1; ++i) {
+      const T* first;
+      const int64_t row = block_at(tl, t0 + i, rows, cols, ch, top, left, R, img, buf.data(), &first);
+      const T* __restrict src = first;
+      T* __restrict dst = P + i * ch;
 #pragma omp simd
-    for (int64_t c = 0; c < ch; ++c) {
-      Vals<Vals<T, R>, R> block;
+      for (int64_t c = 0; c < ch; ++c) {
+        Vals<Vals<T, R>, R> block;
 #pragma GCC unroll 6
-      for (int r = 0; r < R; ++r)
+        for (int r = 0; r < R; ++r)
 #pragma GCC unroll 6
-        for (int b = 0; b < R; ++b) block.v[r].v[b] = src[r * row + b * ch + c];
-      const auto t = both_ways<6>(block, f);
+          for (int b = 0; b < R; ++b) block.v[r].v[b] = src[r * row + b * ch + c];
+        const auto t = both_ways<6>(block, f);
 #pragma GCC unroll 36
-      for (int k = 0; k < kPos; ++k) dst[k * plane + c] = t.v[k / 6].v[k % 6];
+        for (int k = 0; k < kPos; ++k) dst[k * plane + c] = t.v[k / 6].v[k % 6];
+      }
     }
-  }
+  });
 }
 
 // V[pos][i][c] = (B^T d B)[pos] for the input windows d of tiles t0 + i.
 template <class T>
-void transform_input(const ConvShape& s, const Tiling& tl, const T* x, T* buf, int64_t t0, int64_t nt, T* V) {
-  transform_blocks<kWin>(tl, s.h, s.w, s.c, s.pt, s.pl, x, buf, t0, nt, [](const Vals<T, 6>& v) { return bt(v); }, V);
+void transform_input(const ConvShape& s, const Tiling& tl, const T* x, int64_t t0, int64_t nt, T* V) {
+  transform_blocks<kWin>(tl, s.h, s.w, s.c, s.pt, s.pl, x, t0, nt, [](const Vals<T, 6>& v) { return bt(v); }, V);
 }
 
 // out tiles = A^T M A for tiles t0 + i, then Act(out + bias) where Bias; tiles past the
-// output's edge go through buf.
+// output's edge go through a buffer.
 template <UnaryOp Act, bool Bias, class T>
-void transform_output(const ConvShape& s, const Tiling& tl, const T* M, const T* bias, T* buf, int64_t t0,
-                      int64_t nt, T* out) {
+void transform_output(const ConvShape& s, const Tiling& tl, const T* M, const T* bias, int64_t t0, int64_t nt,
+                      T* out) {
   const int64_t O = s.oc, plane = nt * O;
-  for (int64_t i = 0; i < nt; ++i) {
-    const int64_t t = t0 + i, r = t % tl.per_image;
-    const int64_t oy0 = r / tl.tx * kTile, ox0 = r % tl.tx * kTile;
-    T* first = out + ((t / tl.per_image * s.oh + oy0) * s.ow + ox0) * O;
-    const bool inside = oy0 + kTile <= s.oh && ox0 + kTile <= s.ow;
-    T* __restrict y = inside ? first : buf;
-    const int64_t row = inside ? s.ow * O : kTile * O;
-    const T* __restrict m = M + i * O;
+  parallel_for(nt, kPos * O, [&](int64_t i0, int64_t i1) {
+    std::vector<T> edge(kTile * kTile * O);
+    T* buf = edge.data();
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t t = t0 + i, r = t % tl.per_image;
+      const int64_t oy0 = r / tl.tx * kTile, ox0 = r % tl.tx * kTile;
+      T* first = out + ((t / tl.per_image * s.oh + oy0) * s.ow + ox0) * O;
+      const bool inside = oy0 + kTile <= s.oh && ox0 + kTile <= s.ow;
+      T* __restrict y = inside ? first : buf;
+      const int64_t row = inside ? s.ow * O : kTile * O;
+      const T* __restrict m = M + i * O;
 #pragma omp simd
-    for (int64_t o = 0; o < O; ++o) {
-      Vals<Vals<T, 6>, 6> tm;
+      for (int64_t o = 0; o < O; ++o) {
+        Vals<Vals<T, 6>, 6> tm;
 #pragma GCC unroll 36
-      for (int k = 0; k < kPos; ++k) tm.v[k / 6].v[k % 6] = m[k * plane + o];
-      const auto yt = both_ways<4>(tm, at<T>);
+        for (int k = 0; k < kPos; ++k) tm.v[k / 6].v[k % 6] = m[k * plane + o];
+        const auto yt = both_ways<4>(tm, at<T>);
 #pragma GCC unroll 4
-      for (int a = 0; a < 4; ++a)
+        for (int a = 0; a < 4; ++a)
 #pragma GCC unroll 4
-        for (int b = 0; b < 4; ++b) {
-          if constexpr (Bias) y[a * row + b * O + o] = T(unary_apply<Act, T>(T(yt.v[a].v[b] + bias[o]), 0.0));
-          else y[a * row + b * O + o] = yt.v[a].v[b];
-        }
+          for (int b = 0; b < 4; ++b) {
+            if constexpr (Bias) y[a * row + b * O + o] = T(unary_apply<Act, T>(T(yt.v[a].v[b] + bias[o]), 0.0));
+            else y[a * row + b * O + o] = yt.v[a].v[b];
+          }
+      }
+      if (inside) continue;
+      const int64_t cols = std::min(kTile, s.ow - ox0);
+      for (int64_t a = 0; a < kTile && oy0 + a < s.oh; ++a)
+        std::copy(buf + a * kTile * O, buf + (a * kTile + cols) * O, first + a * s.ow * O);
     }
-    if (inside) continue;
-    const int64_t cols = std::min(kTile, s.ow - ox0);
-    for (int64_t a = 0; a < kTile && oy0 + a < s.oh; ++a)
-      std::copy(buf + a * kTile * O, buf + (a * kTile + cols) * O, first + a * s.ow * O);
-  }
+  });
 }
 
 // Q[pos][i][o] = (A g A^T)[pos] for the output-gradient tiles g of tiles t0 + i.
 template <class T>
-void transform_grad(const ConvShape& s, const Tiling& tl, const T* gy, T* buf, int64_t t0, int64_t nt, T* Q) {
-  transform_blocks<kTile>(tl, s.oh, s.ow, s.oc, 0, 0, gy, buf, t0, nt, [](const Vals<T, 4>& v) { return a(v); }, Q);
+void transform_grad(const ConvShape& s, const Tiling& tl, const T* gy, int64_t t0, int64_t nt, T* Q) {
+  transform_blocks<kTile>(tl, s.oh, s.ow, s.oc, 0, 0, gy, t0, nt, [](const Vals<T, 4>& v) { return a(v); }, Q);
 }
 
 // The forward of s; with `flip`, w holds the kernel of the convolution this one is the input
@@ -262,12 +273,12 @@ void forward_t(DType dt, const ConvShape& s, T* out, const T* x, const T* w, boo
   transform_kernel(w, C, O, flip, U.get());
   const Tiling tl = tiling(s, sizeof(T));
   const int64_t vn = kPos * tl.block * C, mn = kPos * tl.block * O;
-  over_items<T>(tl.blocks, vn + mn + kPos * C + kTile * kTile * O, [&](int64_t b, T* buf) {
-    T *V = buf, *M = V + vn, *edge_in = M + mn, *edge_out = edge_in + kPos * C;
+  over_items<T>(tl.blocks, vn + mn, [&](int64_t b, T* buf) {
+    T *V = buf, *M = V + vn;
     const int64_t t0 = b * tl.block, nt = std::min(tl.block, tl.total - t0);
-    transform_input(s, tl, x, edge_in, t0, nt, V);
+    transform_input(s, tl, x, t0, nt, V);
     gemm(dt, false, false, nt, O, C, V, C, nt * C, U.get(), O, C * O, M, O, nt * O, kPos);
-    transform_output<Act, Bias>(s, tl, M, bias, edge_out, t0, nt, out);
+    transform_output<Act, Bias>(s, tl, M, bias, t0, nt, out);
   });
 }
 
@@ -283,18 +294,18 @@ void backward_input_t(DType dt, const ConvShape& s, T* dx, const T* gy, const T*
 
 template <class T>
 void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T* gy) {
-  constexpr int64_t kParts = 16;
   const int64_t C = s.c, O = s.oc, plane = C * O, un = kPos * plane;
   const Tiling tl = tiling(s, sizeof(T));
-  const int64_t parts = std::min(tl.blocks, kParts), vn = kPos * tl.block * C, qn = kPos * tl.block * O;
+  const int64_t parts = sum_parts_count(tl.blocks, un * (int64_t)sizeof(T));
+  const int64_t vn = kPos * tl.block * C, qn = kPos * tl.block * O;
   auto partial = scratch<T>(parts * un);
-  over_items<T>(parts, vn + qn + kPos * C + kTile * kTile * O, [&](int64_t p, T* buf) {
-    T *V = buf, *Q = V + vn, *edge_in = Q + qn, *edge_grad = edge_in + kPos * C;
+  over_items<T>(parts, vn + qn, [&](int64_t p, T* buf) {
+    T *V = buf, *Q = V + vn;
     const int64_t b0 = tl.blocks * p / parts, b1 = tl.blocks * (p + 1) / parts;
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t t0 = b * tl.block, nt = std::min(tl.block, tl.total - t0);
-      transform_input(s, tl, x, edge_in, t0, nt, V);
-      transform_grad(s, tl, gy, edge_grad, t0, nt, Q);
+      transform_input(s, tl, x, t0, nt, V);
+      transform_grad(s, tl, gy, t0, nt, Q);
       // dU[pos] (C x O) += V[pos]^T Q[pos], this block's share.
       gemm_add(dt, true, false, C, O, nt, V, C, nt * C, Q, O, nt * O, partial.get() + p * un, O, plane, kPos, b > b0);
     }
