@@ -6,6 +6,7 @@
 #include "cpu/depthwise.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "cpu/kernels.h"
@@ -42,26 +43,99 @@ inline void columns_inside(const ConvShape& s, int64_t kx, int64_t& lo, int64_t&
   while (hi < s.ow && s.in_x(hi, kx) < s.w) ++hi;
 }
 
+// Register blocks of the forward: 64 bytes of channels times kDwPixels output pixels.
+template <class T>
+constexpr int64_t kDwChannels = 64 / sizeof(T);
+constexpr int64_t kDwPixels = 4;
+
+// o[q * ostep + (0, B)] = sum over taps t of xt[t][q * xstep + (0, B)] * wt[t][0, B), q < Q, taps
+// in order, the Q x B sums in registers (each weight vector loaded once for the Q pixels).
+template <class T, int64_t Q, int64_t B>
+inline void dw_block(const T* const* xt, const T* const* wt, int64_t taps, int64_t xstep, T* o, int64_t ostep) {
+  T acc[Q][B];
+#pragma GCC unroll 4
+  for (int64_t q = 0; q < Q; ++q)
+#pragma omp simd
+    for (int64_t j = 0; j < B; ++j) acc[q][j] = T(0);
+  for (int64_t t = 0; t < taps; ++t) {
+    const T* __restrict xp = xt[t];
+    const T* __restrict wp = wt[t];
+#pragma GCC unroll 4
+    for (int64_t q = 0; q < Q; ++q)
+#pragma omp simd
+      for (int64_t j = 0; j < B; ++j) acc[q][j] += xp[q * xstep + j] * wp[j];
+  }
+#pragma GCC unroll 4
+  for (int64_t q = 0; q < Q; ++q)
+#pragma omp simd
+    for (int64_t j = 0; j < B; ++j) o[q * ostep + j] = acc[q][j];
+}
+
+// Per-thread buffers of the forward: widened input rows (mult > 1), and per tap its input row,
+// the tap's column offset from output column 0, and its weights.
+template <class T>
+struct RowTaps {
+  std::vector<T> wide;
+  std::vector<const T*> row, w, xs, ws;
+  std::vector<int64_t> off, ky;
+  explicit RowTaps(const ConvShape& s)
+      : wide(s.ocg() > 1 ? s.kh * s.w * s.oc : 0), row(s.kh * s.kw), w(s.kh * s.kw), xs(s.kh * s.kw),
+        ws(s.kh * s.kw), off(s.kh * s.kw), ky(s.kh * s.kw) {}
+};
+
+// Output row r: pixels whose windows lie inside the width in register blocks (full channel
+// blocks), the rest (edge pixels, the last channels) tap by tap into the zeroed row. Every
+// output sums its taps in (ky, kx) order either way.
+template <class T>
+void forward_row(const ConvShape& s, int64_t r, T* orow, const T* x, const T* w, RowTaps<T>& b) {
+  constexpr int64_t B = kDwChannels<T>, Q = kDwPixels;
+  const int64_t oc = s.oc, img = r / s.oh, oy = r % s.oh, xstep = s.sw * oc;
+  int64_t taps = 0, nrows = 0;
+  for (int64_t ky = 0; ky < s.kh; ++ky) {
+    const int64_t iy = s.in_y(oy, ky);
+    if (iy < 0 || iy >= s.h) continue;
+    const T* xr = wide_row(s, x, img, iy, b.wide.data() + (s.ocg() > 1 ? nrows++ * s.w * oc : 0));
+    for (int64_t kx = 0; kx < s.kw; ++kx, ++taps) {
+      b.row[taps] = xr, b.off[taps] = s.in_x(0, kx) * oc, b.ky[taps] = ky;
+      b.w[taps] = w + (ky * s.kw + kx) * oc;
+    }
+  }
+  // Output columns whose every tap lies inside the width: [lo, hi).
+  int64_t lo = 0, hi = 0;
+  while (lo < s.ow && s.in_x(lo, 0) < 0) ++lo;
+  for (hi = lo; hi < s.ow && s.in_x(hi, s.kw - 1) < s.w; ++hi) {}
+  const int64_t jb = oc / B * B;  // channels in register blocks
+  std::fill(orow, orow + s.ow * oc, T(0));
+  auto block = [&](int64_t ox, auto q_tag) {
+    constexpr int64_t QQ = decltype(q_tag)::value;
+    for (int64_t j0 = 0; j0 < jb; j0 += B) {
+      for (int64_t t = 0; t < taps; ++t) b.xs[t] = b.row[t] + (b.off[t] + ox * xstep + j0), b.ws[t] = b.w[t] + j0;
+      dw_block<T, QQ, B>(b.xs.data(), b.ws.data(), taps, xstep, orow + ox * oc + j0, oc);
+    }
+  };
+  int64_t ox = lo;
+  for (; ox + Q <= hi; ox += Q) block(ox, std::integral_constant<int64_t, Q>{});
+  for (; ox < hi; ++ox) block(ox, std::integral_constant<int64_t, 1>{});
+  // Tap by tap: every channel of the edge pixels, the channels past jb of the inner ones.
+  for (int64_t t = 0; t < taps; ++t) {
+    const int64_t kx = t % s.kw;
+    int64_t clo, chi;
+    columns_inside(s, kx, clo, chi);
+    for (int64_t c = clo; c < chi; ++c) {
+      const int64_t j0 = c >= lo && c < hi ? jb : 0;
+      if (j0 < oc) fma_row(orow + c * oc + j0, b.row[t] + s.in_x(c, kx) * oc + j0, b.w[t] + j0, oc - j0);
+    }
+  }
+}
+
 template <class T>
 void forward_t(const ConvShape& s, T* out, const T* x, const T* w, DType dt, const void* bias, UnaryOp act) {
   const int64_t oc = s.oc;
   parallel_for(s.n * s.oh, s.ow * s.kh * s.kw * oc, [&](int64_t r0, int64_t r1) {
-    std::vector<T> buf(s.ocg() > 1 ? s.w * oc : 0);
+    RowTaps<T> buffers(s);
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t img = r / s.oh, oy = r % s.oh;
       T* orow = out + r * s.ow * oc;
-      std::fill(orow, orow + s.ow * oc, T(0));
-      for (int64_t ky = 0; ky < s.kh; ++ky) {
-        const int64_t iy = s.in_y(oy, ky);
-        if (iy < 0 || iy >= s.h) continue;
-        const T* xr = wide_row(s, x, img, iy, buf.data());
-        for (int64_t kx = 0; kx < s.kw; ++kx) {
-          const T* wk = w + (ky * s.kw + kx) * oc;
-          int64_t lo, hi;
-          columns_inside(s, kx, lo, hi);
-          for (int64_t ox = lo; ox < hi; ++ox) fma_row(orow + ox * oc, xr + s.in_x(ox, kx) * oc, wk, oc);
-        }
-      }
+      forward_row(s, r, orow, x, w, buffers);
       if (bias) bias_act(act, dt, s.ow, oc, orow, bias, orow);  // the epilogue, while the row is in cache
     }
   });
