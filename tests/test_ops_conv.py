@@ -421,7 +421,8 @@ def test_depthwise_gradients_thread_independent(mult, stride, padding, dil):
 
 # ---- float64 gradient checks (central differences), including a second-order one ----
 
-@pytest.mark.parametrize("stride,padding,dil,groups", [(1, "VALID", 1, 1), (2, "SAME", 1, 2), (1, "SAME", 2, 1)])
+@pytest.mark.parametrize("stride,padding,dil,groups", [(1, "VALID", 1, 1), (2, "SAME", 1, 2), (1, "SAME", 2, 1),
+                                                     (1, "SAME", 1, 2), (1, "VALID", 2, 2)])
 def test_conv2d_gradcheck(stride, padding, dil, groups, device):
     x, w, b = data((1, 4, 4, 2), 24), data((2, 2, 2 // groups, 2), 25), data((2,), 26)
     gradcheck(lambda a, k, c: nn.conv2d(a, k, stride, padding, dilations=dil) + c, [x, w, b], device)

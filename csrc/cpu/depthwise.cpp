@@ -2,7 +2,8 @@
 // output channel j reads input channel j / mult, so every loop runs over the output channels,
 // contiguous in NHWC images and in the kernel, and vectorises. For mult > 1 each input row is
 // first widened to the output channels (value of channel j / mult at j). Each output row, input
-// row or kernel-gradient part is summed over the taps in (ky, kx) order, pixels in order.
+// row or kernel-gradient part is summed over the taps in (ky, kx) order, pixels in order. At
+// stride 1 with one output per channel, the input gradient is the forward of the turned kernel.
 #include "cpu/depthwise.h"
 
 #include <algorithm>
@@ -144,6 +145,18 @@ void forward_t(const ConvShape& s, T* out, const T* x, const T* w, DType dt, con
 template <class T>
 void backward_input_t(const ConvShape& s, T* dx, const T* gy, const T* w) {
   const int64_t oc = s.oc, mult = s.ocg();
+  if (s.sh == 1 && s.sw == 1 && mult == 1) {
+    // Stride 1, one output per channel: dx is the forward over gy of the turned kernel, padded so
+    // that output row iy reads gy rows iy + pt - ky * dh.
+    std::vector<T> turned(s.kh * s.kw * oc);
+    for (int64_t k = 0; k < s.kh * s.kw; ++k)
+      std::copy(w + (s.kh * s.kw - 1 - k) * oc, w + (s.kh * s.kw - k) * oc, turned.begin() + k * oc);
+    ConvShape b = s;
+    b.h = s.oh, b.w = s.ow, b.oh = s.h, b.ow = s.w;
+    b.pt = (s.kh - 1) * s.dh - s.pt, b.pl = (s.kw - 1) * s.dw - s.pl;
+    const DType dt = std::is_same_v<T, float> ? DType::Float32 : DType::Float64;
+    return forward_t(b, dx, gy, turned.data(), dt, nullptr, UnaryOp::Copy);  // no epilogue
+  }
   parallel_for(s.n * s.h, s.w * s.kh * s.kw * oc, [&](int64_t r0, int64_t r1) {
     std::vector<T> wide(s.w * oc);  // the row's gradient over the output channels
     for (int64_t r = r0; r < r1; ++r) {
