@@ -184,13 +184,41 @@ void backward_input_t(const ConvShape& s, T* dx, const T* gy, const T* w) {
   });
 }
 
+// dst[k * oc + (0, B)] += sum over output columns [lo, hi) of x at tap kx0 + k times gy, for the
+// K taps of one kernel row from kx0: the K x B sums in registers over the row, then added.
+template <class T, int K, int64_t B>
+inline void kernel_row_block(const ConvShape& s, const T* xr, const T* grow, int64_t kx0, int64_t lo, int64_t hi,
+                             T* dst) {
+  const int64_t oc = s.oc, tap = s.dw * oc;
+  T acc[K][B];
+  for (int k = 0; k < K; ++k)
+#pragma omp simd
+    for (int64_t j = 0; j < B; ++j) acc[k][j] = T(0);
+  for (int64_t ox = lo; ox < hi; ++ox) {
+    const T* __restrict g = grow + ox * oc;
+    const T* __restrict xp = xr + s.in_x(ox, kx0) * oc;
+#pragma GCC unroll 3
+    for (int k = 0; k < K; ++k)
+#pragma omp simd
+      for (int64_t j = 0; j < B; ++j) acc[k][j] += xp[k * tap + j] * g[j];
+  }
+  for (int k = 0; k < K; ++k)
+#pragma omp simd
+    for (int64_t j = 0; j < B; ++j) dst[k * oc + j] += acc[k][j];
+}
+
 // Kernel gradient: a partial per fixed part of the output rows (parts set by the shape alone),
-// the parts then added in order.
+// the parts then added in order. Per row and kernel row, the columns whose taps all lie inside
+// the width go in register blocks (3 taps x 64 bytes of channels), the rest tap by tap.
 template <class T>
 void backward_kernel_t(const ConvShape& s, T* dw, const T* x, const T* gy) {
-  const int64_t oc = s.oc, wn = s.kh * s.kw * oc, rows = s.n * s.oh;
+  constexpr int64_t B = kDwChannels<T>;
+  const int64_t oc = s.oc, wn = s.kh * s.kw * oc, rows = s.n * s.oh, jb = oc / B * B;
   const int64_t parts = sum_parts_count(rows, wn * (int64_t)sizeof(T));
   std::vector<T> part(parts * wn, T(0));
+  int64_t lo = 0, hi = 0;  // output columns whose every tap lies inside the width
+  while (lo < s.ow && s.in_x(lo, 0) < 0) ++lo;
+  for (hi = lo; hi < s.ow && s.in_x(hi, s.kw - 1) < s.w; ++hi) {}
   parallel_for(parts, (rows / parts) * s.ow * wn, [&](int64_t p0, int64_t p1) {
     std::vector<T> buf(s.ocg() > 1 ? s.w * oc : 0);
     for (int64_t p = p0; p < p1; ++p)
@@ -201,11 +229,24 @@ void backward_kernel_t(const ConvShape& s, T* dw, const T* x, const T* gy) {
           const int64_t iy = s.in_y(oy, ky);
           if (iy < 0 || iy >= s.h) continue;
           const T* xr = wide_row(s, x, img, iy, buf.data());
-          for (int64_t kx = 0; kx < s.kw; ++kx) {
-            T* acc = part.data() + p * wn + (ky * s.kw + kx) * oc;
-            int64_t lo, hi;
-            columns_inside(s, kx, lo, hi);
-            for (int64_t ox = lo; ox < hi; ++ox) fma_row(acc, xr + s.in_x(ox, kx) * oc, grow + ox * oc, oc);
+          T* prow = part.data() + p * wn + ky * s.kw * oc;
+          for (int64_t kx0 = 0; kx0 < s.kw && lo < hi; kx0 += 3)
+            for (int64_t j0 = 0; j0 < jb; j0 += B) {
+              T* dst = prow + kx0 * oc + j0;
+              switch (std::min<int64_t>(3, s.kw - kx0)) {
+                case 3: kernel_row_block<T, 3, B>(s, xr + j0, grow + j0, kx0, lo, hi, dst); break;
+                case 2: kernel_row_block<T, 2, B>(s, xr + j0, grow + j0, kx0, lo, hi, dst); break;
+                default: kernel_row_block<T, 1, B>(s, xr + j0, grow + j0, kx0, lo, hi, dst);
+              }
+            }
+          for (int64_t kx = 0; kx < s.kw; ++kx) {  // tap by tap: edge columns, the channels past jb
+            T* acc = prow + kx * oc;
+            int64_t clo, chi;
+            columns_inside(s, kx, clo, chi);
+            for (int64_t c = clo; c < chi; ++c) {
+              const int64_t j0 = c >= lo && c < hi ? jb : 0;
+              if (j0 < oc) fma_row(acc + j0, xr + s.in_x(c, kx) * oc + j0, grow + c * oc + j0, oc - j0);
+            }
           }
         }
       }
