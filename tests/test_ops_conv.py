@@ -392,7 +392,7 @@ def test_depthwise_and_separable(stride, padding, dil, mult, device):
 
 
 @pytest.mark.parametrize("mult,stride,padding,dil", [(1, 1, "SAME", 1), (3, 2, "SAME", 1), (1, 1, "VALID", 2),
-                                                     (2, 3, "VALID", 1)])
+                                                     (2, 3, "VALID", 1), (4, 1, "SAME", 1), (5, 2, "VALID", 2)])
 def test_depthwise_gradients_thread_independent(mult, stride, padding, dil):
     """The CPU's depthwise kernels (one input channel per group): float32 forward and both
     gradients against the float64 reference, and bitwise the same on 1, 2 or 3 threads. 20

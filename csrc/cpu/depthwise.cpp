@@ -26,13 +26,26 @@ inline void fma_row(T* __restrict acc, const T* __restrict a, const T* __restric
 
 // Input row (img, iy) over the output channels: the row itself when mult is 1, else widened
 // into buf.
+template <int M, class T>
+void widen(const T* __restrict row, int64_t n, T* __restrict buf) {  // M copies of each value
+#pragma omp simd
+  for (int64_t e = 0; e < n; ++e)
+#pragma GCC unroll 4
+    for (int m = 0; m < M; ++m) buf[e * M + m] = row[e];
+}
+
 template <class T>
 const T* wide_row(const ConvShape& s, const T* x, int64_t img, int64_t iy, T* buf) {
   const T* row = x + (img * s.h + iy) * s.w * s.c;
-  const int64_t mult = s.ocg();
-  if (mult == 1) return row;
-  for (int64_t ix = 0; ix < s.w; ++ix)
-    for (int64_t ci = 0; ci < s.c; ++ci) std::fill_n(buf + (ix * s.c + ci) * mult, mult, row[ix * s.c + ci]);
+  const int64_t mult = s.ocg(), n = s.w * s.c;
+  switch (mult) {
+    case 1: return row;
+    case 2: widen<2>(row, n, buf); break;
+    case 3: widen<3>(row, n, buf); break;
+    case 4: widen<4>(row, n, buf); break;
+    default:
+      for (int64_t e = 0; e < n; ++e) std::fill_n(buf + e * mult, mult, row[e]);
+  }
   return buf;
 }
 
