@@ -34,6 +34,11 @@ struct ConvShape {
     const int64_t t = iy + pt - ky * dh;
     return (t < 0 || t % sh || t / sh >= oh) ? -1 : t / sh;
   }
+  // The output columns [lo, hi) whose whole window lies inside the image's width (CPU loops).
+  void inner_columns(int64_t& lo, int64_t& hi) const {
+    for (lo = 0; lo < ow && in_x(lo, 0) < 0; ++lo) {}
+    for (hi = lo; hi < ow && in_x(hi, kw - 1) < w; ++hi) {}
+  }
   KT_HD int64_t out_x(int64_t ix, int64_t kx) const {
     const int64_t t = ix + pl - kx * dw;
     return (t < 0 || t % sw || t / sw >= ow) ? -1 : t / sw;

@@ -193,10 +193,8 @@ template <class T>
 void direct_forward(const ConvShape& s, T* out, const T* x, const T* w, const Epilogue& epilogue) {
   constexpr int64_t P = kBlockPixels;
   const int64_t cg = s.cg(), ocg = s.ocg(), xstep = s.sw * s.c;
-  // Output columns whose windows lie inside the image's width: [ox_lo, ox_hi).
-  int64_t ox_lo = 0, ox_hi = 0;
-  while (ox_lo < s.ow && s.in_x(ox_lo, 0) < 0) ++ox_lo;
-  for (ox_hi = ox_lo; ox_hi < s.ow && s.in_x(ox_hi, s.kw - 1) < s.w; ++ox_hi) {}
+  int64_t ox_lo, ox_hi;  // output columns whose windows lie inside the image's width
+  s.inner_columns(ox_lo, ox_hi);
   parallel_for(s.n * s.oh, s.ow * s.patch() * ocg, [&](int64_t r0, int64_t r1) {
     // A group's (tap, channel) entries, fewer than kg(), in (ky, kx, ci) order: for pixels
     // whose windows lie inside the width those of the kernel rows inside the image, relative

@@ -57,15 +57,6 @@ inline void columns_inside(const ConvShape& s, int64_t kx, int64_t& lo, int64_t&
   while (hi < s.ow && s.in_x(hi, kx) < s.w) ++hi;
 }
 
-// The output columns [lo, hi) whose every tap lies inside the width.
-inline void inner_columns(const ConvShape& s, int64_t& lo, int64_t& hi) {
-  int64_t last;
-  columns_inside(s, 0, lo, hi);
-  columns_inside(s, s.kw - 1, last, hi);
-  lo = std::max(lo, last);
-  hi = std::max(hi, lo);
-}
-
 // Register blocks of the forward: 64 bytes of channels times kDwPixels output pixels.
 template <class T>
 constexpr int64_t kDwChannels = 64 / sizeof(T);
@@ -124,7 +115,7 @@ void forward_row(const ConvShape& s, int64_t r, T* orow, const T* x, const T* w,
     }
   }
   int64_t lo, hi;
-  inner_columns(s, lo, hi);
+  s.inner_columns(lo, hi);
   const int64_t jb = oc / B * B;  // channels in register blocks
   std::fill(orow, orow + s.ow * oc, T(0));
   auto block = [&](int64_t ox, auto q_tag) {
@@ -237,7 +228,7 @@ void backward_kernel_t(const ConvShape& s, T* dw, const T* x, const T* gy) {
   const int64_t parts = sum_parts_count(rows, wn * (int64_t)sizeof(T));
   std::vector<T> part(parts * wn, T(0));
   int64_t lo, hi;
-  inner_columns(s, lo, hi);
+  s.inner_columns(lo, hi);
   parallel_for(parts, (rows / parts) * s.ow * wn, [&](int64_t p0, int64_t p1) {
     std::vector<T> buf(s.ocg() > 1 ? s.w * oc : 0);
     for (int64_t p = p0; p < p1; ++p)

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <vector>
 
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
@@ -192,10 +191,10 @@ void transform_blocks(const Tiling& tl, int64_t rows, int64_t cols, int64_t ch, 
                       const T* img, int64_t t0, int64_t nt, F f, T* P) {
   const int64_t plane = nt * ch;
   parallel_for(nt, kPos * ch, [&](int64_t i0, int64_t i1) {
-    std::vector<T> buf(R * R * ch);
+    auto buf = scratch<T>(R * R * ch);  // edge tiles only; block_at writes every value it reads
     for (int64_t i = i0; i < i1; ++i) {
       const T* first;
-      const int64_t row = block_at(tl, t0 + i, rows, cols, ch, top, left, R, img, buf.data(), &first);
+      const int64_t row = block_at(tl, t0 + i, rows, cols, ch, top, left, R, img, buf.get(), &first);
       const T* __restrict src = first;
       T* __restrict dst = P + i * ch;
 #pragma omp simd
@@ -226,8 +225,8 @@ void transform_output(const ConvShape& s, const Tiling& tl, const T* M, const T*
                       T* out) {
   const int64_t O = s.oc, plane = nt * O;
   parallel_for(nt, kPos * O, [&](int64_t i0, int64_t i1) {
-    std::vector<T> edge(kTile * kTile * O);
-    T* buf = edge.data();
+    auto edge = scratch<T>(kTile * kTile * O);  // edge tiles: written in full before the copy out
+    T* buf = edge.get();
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t t = t0 + i, r = t % tl.per_image;
       const int64_t oy0 = r / tl.tx * kTile, ox0 = r % tl.tx * kTile;
@@ -332,9 +331,8 @@ void backward_kernel_t(DType dt, const ConvShape& s, T* dw, const T* x, const T*
 bool winograd_fits(const ConvShape& s) {
   // Fewer than kWideBlock tiles (a small batch of small images): the gemms would have too few
   // rows to pay for packing the transformed kernel; im2col's single gemm does better.
-  const int64_t tiles = s.n * ((s.oh + kTile - 1) / kTile) * ((s.ow + kTile - 1) / kTile);
   return s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.groups == 1 &&
-         s.c >= 16 && s.oc >= 16 && s.h > 0 && s.w > 0 && tiles >= kWideBlock;
+         s.c >= 16 && s.oc >= 16 && s.h > 0 && s.w > 0 && tiling(s, sizeof(float)).total >= kWideBlock;
 }
 
 void winograd_forward(DType dt, const ConvShape& s, void* out, const void* x, const void* w, const void* bias,

@@ -167,23 +167,23 @@ def _pair(x, y):
 
 def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None, name=None):
     """tf.nn.conv2d: input (n, h, w, c), filters (kh, kw, c / groups, out); groups follow from the shapes."""
-    x, w = _pair(input, filters)
-    last = _layout("conv2d", data_format, 2)
-    st = _ints("conv2d", "strides", strides, 2, 4, last)
-    dil = _ints("conv2d", "dilations", dilations, 2, 4, last)
-    _check_rank("conv2d", x, 4, "input")
-    if not last and not isinstance(padding, str) and len(padding) == 4:  # NCHW pairs -> spatial pairs
-        padding = list(padding)[2:]
-    return _to_first(_nhwc_conv("conv2d", _to_last(x, last), w, st, padding, dil), last)
+    return _conv2d(input, filters, strides, padding, dilations, _layout("conv2d", data_format, 2))
 
 
 def conv2d_bias_act(input, filters, bias, activation, strides, padding, dilations=None):
     """activation(conv2d(input, filters) + bias) for channels-last input in one native op, activation
     one of 'linear', 'relu', 'sigmoid', 'tanh': the Conv2D layer's call. Equal to the ops one by one."""
+    return _conv2d(input, filters, strides, padding, dilations, True, (bias, activation))
+
+
+def _conv2d(input, filters, strides, padding, dilations, last, epilogue=None):
     x, w = _pair(input, filters)
-    st = _ints("conv2d", "strides", strides, 2, 4, True)
-    dil = _ints("conv2d", "dilations", dilations, 2, 4, True)
-    return _nhwc_conv("conv2d", x, w, st, padding, dil, epilogue=(bias, activation))
+    st = _ints("conv2d", "strides", strides, 2, 4, last)
+    dil = _ints("conv2d", "dilations", dilations, 2, 4, last)
+    _check_rank("conv2d", x, 4, "input")
+    if not last and not isinstance(padding, str) and len(padding) == 4:  # NCHW pairs -> spatial pairs
+        padding = list(padding)[2:]
+    return _to_first(_nhwc_conv("conv2d", _to_last(x, last), w, st, padding, dil, epilogue=epilogue), last)
 
 
 def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None):
