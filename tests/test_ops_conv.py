@@ -328,6 +328,32 @@ def test_conv1d_against_numpy(stride, padding, dil, groups, device):
     assert_close(dw, ew[0], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+@pytest.mark.parametrize("stride,padding,dil", [(1, "SAME", 1), (2, "VALID", 2), ([[2, 0]], None, 1)])
+def test_conv1d_bias_act_against_numpy(stride, padding, dil, act, device):
+    # the Conv1D layer's op; ([[2, 0]], None): stride 1 with the causal padding as explicit pairs
+    if padding is None:
+        stride, padding = 1, stride
+    x, w, b = data((3, 13, 5), 83), data((3, 5, 7), 84), data((7,), 85)
+    out, (dx, dw, db), gy = run_with_grads(
+        lambda a, k, c: ktensor.ops.conv.conv1d_bias_act(a, k, c, act, stride, padding, dilations=dil), [x, w, b], 86,
+        device)
+    pads = (0, 0) + (tuple(padding[0]) if not isinstance(padding, str) else ref_pads(padding, 13, 3, stride, dil))
+    x4, w4 = x[:, None], w[None]
+    y = ACTS[act](ref_conv(x4, w4, [1, stride], pads, [1, dil], 1)[:, 0] + b)
+    assert_close(out, y, rtol=1e-12, atol=1e-12, device=device)
+    dz = gy * DACTS[act](y)
+    ex, ew = ref_grads(x4, w4, dz[:, None], [1, stride], pads, [1, dil], 1)
+    assert_close(dx, ex[:, 0], rtol=1e-10, atol=1e-10)
+    assert_close(dw, ew[0], rtol=1e-10, atol=1e-10)
+    assert_close(db, dz.sum(axis=(0, 1)), rtol=1e-10, atol=1e-10)
+
+
+def test_conv1d_bias_act_gradcheck(device):
+    x, w, b = data((2, 5, 2), 87), data((3, 2, 2), 88), data((2,), 89)
+    gradcheck(lambda a, k, c: ktensor.ops.conv.conv1d_bias_act(a, k, c, "tanh", 1, "SAME"), [x, w, b], device)
+
+
 # ---- conv2d_transpose ----
 
 @pytest.mark.parametrize("stride", [1, 2, 3])
@@ -501,7 +527,8 @@ def test_conv2d_cuda_chunks():
 
 
 @cuda_only
-@pytest.mark.parametrize("case", ["conv1d", "transpose", "depthwise", "pointwise", "chunks", "winograd", "bias_act"])
+@pytest.mark.parametrize("case", ["conv1d", "transpose", "depthwise", "pointwise", "chunks", "winograd", "bias_act",
+                                  "conv1d_bias_act"])
 def test_conv_cuda_parity_more(case):
     f32 = np.float32
     if case == "conv1d":
@@ -516,6 +543,9 @@ def test_conv_cuda_parity_more(case):
     elif case == "pointwise":
         parity(lambda a, k: nn.conv2d(a, k, 1, "VALID"), [data((2, 7, 5, 6), 48, f32), data((1, 1, 6, 9), 49, f32)],
                rtol=1e-4, atol=1e-4)
+    elif case == "conv1d_bias_act":
+        parity(lambda a, k, c: ktensor.ops.conv.conv1d_bias_act(a, k, c, "relu", 2, "SAME"),
+               [data((2, 17, 3), 59, f32), data((3, 3, 5), 60, f32), data((5,), 61, f32)], rtol=1e-4, atol=1e-4)
     elif case == "bias_act":  # the epilogue: the conv, then the bias_act kernel in place
         parity(lambda a, k, c: ktensor.ops.conv.conv2d_bias_act(a, k, c, "tanh", 1, "SAME"),
                [data((2, 7, 6, 3), 56, f32), data((3, 3, 3, 5), 57, f32), data((5,), 58, f32)], rtol=1e-4, atol=1e-4)
